@@ -1,0 +1,126 @@
+"""Evidence per (suggestion kind, reason for contact, key), and what it says about a suggestion.
+
+Each cell counts how often the suggestion was shown, accepted, dismissed, rated down, and the
+summed reward of its acceptances (accepted AND the conversation resolved, scaled by the
+customer's sentiment shift; see `feedback.reward_for`). Two readings of the same cell:
+
+- outcome-aware: P(accepted and it went well | shown), a Beta posterior over the reward;
+- click-only: P(accepted | shown), what most suites optimise.
+
+Both shrink toward the reason's (then the kind's) average with `prior` pseudo-observations,
+so one lucky click does not move a ranking. Counts are additive, so online updates are one
+`add` per joined row and a retrain is a fresh fold over all rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+ANY = "*"
+SHOWN, ACCEPTED, REWARD, DISMISSED, RATED_DOWN = range(5)
+OBJECTIVES = ("outcome", "clicks")
+
+
+def _cell() -> list[float]:
+    return [0.0, 0.0, 0.0, 0.0, 0.0]
+
+
+@dataclass
+class Evidence:
+    """One joined feedback row, reduced to what the stats need."""
+
+    kind: str
+    reason: str | None
+    key: str | None
+    accepted: bool
+    reward: float
+    dismissed: bool = False
+    rated_down: bool = False
+
+
+@dataclass
+class SuggestionStats:
+    # kind -> reason (or ANY) -> key (or ANY for the reason's total) -> cell
+    cells: dict[str, dict[str, dict[str, list[float]]]] = field(default_factory=dict)
+    rows: int = 0
+
+    def add(self, ev: Evidence, sign: float = 1.0) -> None:
+        if not ev.key:
+            return
+        values = (1.0, float(ev.accepted), float(ev.reward), float(ev.dismissed), float(ev.rated_down))
+        by_reason = self.cells.setdefault(ev.kind, {})
+        for reason in {ev.reason or ANY, ANY}:
+            keys = by_reason.setdefault(reason, {})
+            for key in (ev.key, ANY):
+                cell = keys.setdefault(key, _cell())
+                for i, v in enumerate(values):
+                    cell[i] += sign * v
+        self.rows += int(sign)
+
+    def cell(self, kind: str, reason: str | None, key: str) -> list[float] | None:
+        return self.cells.get(kind, {}).get(reason or ANY, {}).get(key)
+
+    def rate(self, cell: list[float] | None, objective: str) -> tuple[float, float]:
+        """(successes, trials) of a cell under the objective."""
+        if not cell:
+            return 0.0, 0.0
+        return (cell[REWARD] if objective == "outcome" else cell[ACCEPTED]), cell[SHOWN]
+
+    def baseline(self, kind: str, reason: str | None, objective: str) -> float:
+        """The average success of a suggestion of this kind for this reason (Laplace-smoothed toward
+        the kind's average): what a suggestion with no evidence of its own is assumed to do."""
+        s_all, n_all = self.rate(self.cell(kind, ANY, ANY), objective)
+        kind_mean = (s_all + 1.0) / (n_all + 2.0)
+        if reason is None:
+            return kind_mean
+        s, n = self.rate(self.cell(kind, reason, ANY), objective)
+        return (s + 2.0 * kind_mean) / (n + 2.0)
+
+    def posterior(self, kind: str, reason: str | None, key: str, objective: str, prior: float) -> tuple[float, float]:
+        """(posterior mean, the reason's baseline) for one suggestion."""
+        base = self.baseline(kind, reason, objective)
+        s, n = self.rate(self.cell(kind, reason, key), objective)
+        return (s + prior * base) / (n + prior), base
+
+    def lift(self, kind: str, key: str, intent_probs: dict[str, float], objective: str, prior: float) -> float:
+        """How much better than its peers this suggestion did, in log-odds, mixed over the likely
+        reasons (the rest of the probability mass reads the suggestion's evidence across reasons)."""
+        total, mass = 0.0, 0.0
+        for reason, p in intent_probs.items():
+            if p <= 0:
+                continue
+            mean, base = self.posterior(kind, reason, key, objective, prior)
+            total += p * (_logit(mean) - _logit(base))
+            mass += p
+        if mass < 0.999:
+            mean, base = self.posterior(kind, ANY, key, objective, prior)
+            total += (1.0 - mass) * (_logit(mean) - _logit(base))
+        return total
+
+    # ---- persistence -------------------------------------------------------------------
+
+    def to_json(self) -> dict:
+        return {"rows": self.rows, "cells": {k: {r: {key: [round(v, 6) for v in c] for key, c in keys.items()}
+                                                  for r, keys in reasons.items()} for k, reasons in self.cells.items()}}
+
+    @classmethod
+    def from_json(cls, raw: dict) -> "SuggestionStats":
+        return cls(cells={k: {r: {key: list(map(float, c)) for key, c in keys.items()} for r, keys in reasons.items()}
+                          for k, reasons in (raw.get("cells") or {}).items()}, rows=int(raw.get("rows", 0)))
+
+    def copy(self) -> "SuggestionStats":
+        return SuggestionStats.from_json(self.to_json())
+
+    def summary(self) -> dict[str, dict]:
+        out = {}
+        for kind, reasons in self.cells.items():
+            total = reasons.get(ANY, {}).get(ANY) or _cell()
+            out[kind] = {"shown": int(total[SHOWN]), "accepted": int(total[ACCEPTED]), "reward": round(total[REWARD], 2),
+                         "keys": len(reasons.get(ANY, {})) - 1, "reasons": len(reasons) - 1}
+        return out
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
