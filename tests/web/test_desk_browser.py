@@ -103,11 +103,14 @@ def test_desk_live_suggestions_insert_edit_send_and_floor(live_server, new_page)
     # Wrap-up: the proposed summary and outcome are editable and saved with the conversation.
     desk.click("#wrapup-open")
     desk.wait_for_function("document.getElementById('wrapup-summary').value.length > 0")
+    desk.select_option("#wrapup-outcome", "escalated")  # chosen before the proposal arrives: it must stay
+    desk.wait_for_selector("#wrapup[data-ready='1']", state="attached")
+    assert desk.input_value("#wrapup-outcome") == "escalated"
     desk.fill("#wrapup-reason", "refund_status")
-    desk.select_option("#wrapup-outcome", "escalated")
     desk.fill("#wrapup-summary", desk.input_value("#wrapup-summary") + " Agent note: refund chased with finance.")
     desk.click("#wrapup-save")
-    desk.wait_for_selector("#messages .empty")
+    desk.wait_for_function("document.querySelector('#messages .empty') || document.getElementById('wrapup-error').textContent")
+    assert desk.text_content("#wrapup-error") == "", desk.text_content("#wrapup-error")
     headers = {"Authorization": f"Bearer {live_server['token']('admin')}"}
     closed = httpx.get(f"{base}/conversations/{conv_id}", headers=headers).json()
     assert closed["status"] == "closed" and closed["outcome"] == "escalated" and closed["reason"] == "refund_status"

@@ -180,13 +180,22 @@
       $("wrapup-reason").value = (state.conv && state.conv.reason) || (u.intent && u.intent.label) || "";
       $("wrapup-outcome").value = "resolved";
       $("wrapup-error").textContent = "";
-      $("wrapup").showModal();
+      const dialog = $("wrapup");
+      delete dialog.dataset.ready;
+      const touched = new Set();  // what the agent edits while the proposal loads is theirs: never overwritten
+      const ids = ["wrapup-summary", "wrapup-reason", "wrapup-outcome"];
+      const mark = (ev) => touched.add(ev.target.id);
+      ids.forEach((id) => { $(id).addEventListener("input", mark); $(id).addEventListener("change", mark); });
+      const propose = (id, value) => { if (value && !touched.has(id)) $(id).value = value; };
+      dialog.showModal();
       try {  // the proposed wrap-up: outcomes' post-contact summary and inferred resolution
         const card = await D.api(`/conversations/${state.convId}/scorecard`);
-        if (card.summary_text) $("wrapup-summary").value = card.summary_text;
-        if (card.reason && !$("wrapup-reason").value) $("wrapup-reason").value = card.reason;
-        if (["resolved", "unresolved", "escalated", "abandoned"].includes(card.predicted_outcome)) $("wrapup-outcome").value = card.predicted_outcome;
+        propose("wrapup-summary", card.summary_text);
+        if (!$("wrapup-reason").value) propose("wrapup-reason", card.reason);
+        if (["resolved", "unresolved", "escalated", "abandoned"].includes(card.predicted_outcome)) propose("wrapup-outcome", card.predicted_outcome);
       } catch (e) { /* keep the assist summary */ }
+      ids.forEach((id) => { $(id).removeEventListener("input", mark); $(id).removeEventListener("change", mark); });
+      dialog.dataset.ready = "1";
     });
     $("wrapup-save").addEventListener("click", async (ev) => {
       ev.preventDefault();
