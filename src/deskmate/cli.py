@@ -197,6 +197,8 @@ def serve(
     import uvicorn
 
     open_store()  # migrate once here, not in every worker
+    if workers > 1 and not os.environ.get("DESKMATE_ENCODER_THREADS"):  # the workers inherit it
+        os.environ["DESKMATE_ENCODER_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     console.print(f"Deskmate on http://{host}:{port}  (API docs at /docs)")
     uvicorn.run("deskmate.app:build_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
 

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     # Evaluation data sets live beside the project, never inside it.
     data: Path = Path("../shared/data")
     encoder: str = "minilm-onnx"  # int8 ONNX: 1.6 ms a message vs 11 ms for torch fp32 (docs/bench/nlp-intents.md)
+    # Threads of one ONNX encoder call (0: every core). `deskmate serve --workers N` sets cores / N, so
+    # N workers do not ask N times the machine's cores at once.
+    encoder_threads: int = 0
     redact_pii: bool = True
     secret_key: str = "change-me-in-production"
     generation_url: str | None = None

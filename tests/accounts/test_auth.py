@@ -47,3 +47,25 @@ def test_tokens_are_stored_hashed(store, workspace):
             assert token not in stored
             assert hash_token(token) in stored
             assert authenticate(s, token) is not None
+
+
+def test_last_use_is_recorded_without_a_write_per_request(store, workspace):
+    from datetime import timedelta
+
+    from deskmate.accounts.service import TOKEN_TOUCH_INTERVAL
+
+    token = workspace.tokens["agent"]
+    with store.session() as s:
+        assert authenticate(s, token) is not None
+        row = s.query(ApiToken).filter_by(token_hash=hash_token(token)).one()
+        first = row.last_used_at
+        assert first is not None
+    with store.session() as s:
+        authenticate(s, token)
+        assert not s.dirty, "a second use within the interval writes nothing"
+        row = s.query(ApiToken).filter_by(token_hash=hash_token(token)).one()
+        row.last_used_at = first - TOKEN_TOUCH_INTERVAL - timedelta(seconds=1)
+    with store.session() as s:
+        authenticate(s, token)
+        row = s.query(ApiToken).filter_by(token_hash=hash_token(token)).one()
+        assert row.last_used_at > first - timedelta(seconds=1)

@@ -91,3 +91,11 @@ def test_unknown_backend_is_a_clear_error(models_settings):
 def test_a_single_string_is_refused(encoder):
     with pytest.raises(TypeError):
         encoder.encode("not a list")
+
+
+def test_encoder_threads_follow_the_setting(models_settings):
+    one = enc.load_encoder("minilm-onnx", models_dir=models_settings.models_dir, threads=1)
+    assert one.session.get_session_options().intra_op_num_threads == 1
+    every = enc.load_encoder("minilm-onnx", models_dir=models_settings.models_dir)
+    assert every.session.get_session_options().intra_op_num_threads == enc._cores()
+    np.testing.assert_allclose(one.encode(["where is my parcel"]), every.encode(["where is my parcel"]), atol=1e-5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,9 @@ from deskmate.db import utcnow
 from deskmate.errors import Conflict, InvalidInput, NotFound
 
 TOKEN_PREFIX = "dm_"
+# A token's last use is written at most this often: otherwise every authenticated read is a write,
+# and on SQLite every request of a busy desk would queue for the one writer.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 def hash_token(token: str) -> str:
@@ -79,7 +83,9 @@ def authenticate(session: Session, token: str) -> User | None:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked.is_(False)))
     if row is None or not row.user.active:
         return None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_TOUCH_INTERVAL:
+        row.last_used_at = now
     return row.user
 
 
