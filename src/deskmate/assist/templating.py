@@ -18,6 +18,12 @@ FILLABLE = ("[NAME]", "[FULL_NAME]", "[EMAIL]", "[PHONE]", "[ORDER_ID]", "[ACCOU
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]{1,30}\]")
 _MONEY = re.compile(r"\$\s?(\d{1,6}(?:,\d{3})*(?:\.\d{2})?)")
 _GENERIC_PII = ("EMAIL", "PHONE", "CARD", "IBAN", "NATIONAL_ID", "ADDRESS")
+# A name used only to address the customer can go when it is unknown: "Hi [NAME], ..." -> "Hi, ...",
+# "Thanks, [NAME]!" -> "Thanks!". A name the sentence needs ("is the order under [NAME]?") stays missing.
+_VOCATIVE_NAME = (
+    (re.compile(r"\b(Hi|Hello|Hey|Dear|Morning|Good (?:morning|afternoon|evening))\s+\[(?:FULL_)?NAME\]", re.I), r"\1"),
+    (re.compile(r",\s*\[(?:FULL_)?NAME\](?=\s*[.!?,;:)]|\s*$)"), ""),
+)
 
 
 def _sub_literal(text: str, value: str | None, placeholder: str, *, ignore_case: bool = False) -> str:
@@ -98,6 +104,11 @@ def customer_values(customer: CustomerView, agent_name: str | None, entities: di
 def fill(template: str, values: dict[str, str]) -> tuple[str, list[str]]:
     """The template with every fillable placeholder replaced; the rest are reported missing."""
     missing: list[str] = []
+    if "[NAME]" not in values or "[FULL_NAME]" not in values:
+        for pattern, replacement in _VOCATIVE_NAME:
+            if "NAME]" in template:
+                template = pattern.sub(lambda m: m.expand(replacement) if _unknown(m.group(0), values) else m.group(0),
+                                       template)
 
     def repl(m: re.Match) -> str:
         key = m.group(0)
@@ -108,6 +119,10 @@ def fill(template: str, values: dict[str, str]) -> tuple[str, list[str]]:
         return key
 
     return _PLACEHOLDER.sub(repl, template), missing
+
+
+def _unknown(match: str, values: dict[str, str]) -> bool:
+    return ("[FULL_NAME]" in match and "[FULL_NAME]" not in values) or ("[NAME]" in match and "[NAME]" not in values)
 
 
 def money_mentions(text: str) -> list[str]:
