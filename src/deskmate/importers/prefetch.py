@@ -103,7 +103,7 @@ class RedactionAhead:
         return result
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown(wait=True, cancel_futures=True)  # at most the batch in hand is finished
 
     def __enter__(self) -> RedactionAhead:
         return self
