@@ -10,9 +10,22 @@ through Core, 0.21-0.23 here.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Callable, Sequence
 
 from sqlalchemy import JSON, Connection, Table, bindparam, insert
+
+from deskmate.db import UTCDateTime
+
+
+def sqlite_utc_text(value: datetime | None) -> str | None:
+    """What UTCDateTime then SQLite's DATETIME make of a value ("2026-05-01 10:00:05.000000"), in one C call
+    instead of two Python ones: a fifth of the inserts' time went to formatting message times."""
+    if value is None:
+        return None
+    if value.tzinfo is not None and value.utcoffset():
+        value = value.astimezone(timezone.utc)
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 class BulkInsert:
@@ -37,6 +50,8 @@ class BulkInsert:
 
     @staticmethod
     def _processor(type_, dialect) -> Callable | None:
+        if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
+            return sqlite_utc_text
         process = type_.dialect_impl(dialect).bind_processor(dialect)
         if process is None or not isinstance(type_, JSON):
             return process

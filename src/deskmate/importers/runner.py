@@ -9,8 +9,6 @@ record before writing anything.
 from __future__ import annotations
 
 import time
-from collections import deque
-from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -21,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from deskmate.db import session_scope
 from deskmate.errors import InvalidInput
-from deskmate.importers import prefetch
 from deskmate.importers.base import Importer, ImportSummary, Parsed, SourceFile
 from deskmate.importers.records import validate_conversation
 from deskmate.importers.writer import ConversationSink
@@ -39,12 +36,8 @@ def run_import(
     batch_size: int = 500,
     progress: bool = True,
     on_batch: OnBatch | None = None,
-    redact_ahead: bool | None = None,
 ) -> ImportSummary:
-    """Import one file; safe to re-run (records update in place, unchanged ones are left alone).
-
-    `redact_ahead`: redact the next batch in a helper process while this one writes (None: when the
-    file is big and the machine has two cores or more; `importers.prefetch`)."""
+    """Import one file; safe to re-run (records update in place, unchanged ones are left alone)."""
     path = Path(path)
     SourceFile(path)  # a missing file or a directory is the user's to fix, before any bar is drawn
     label = f"{importer.name} {path.name}"
@@ -58,8 +51,7 @@ def run_import(
                 raise InvalidInput(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
     return _run(sessionmaker, importer.sink(tenant_id), importer.key, parsed, label=label, strict=strict,
-                batch_size=batch_size, progress=progress, on_batch=on_batch,
-                redact_ahead=prefetch.wanted(redact_ahead, path.stat().st_size))
+                batch_size=batch_size, progress=progress, on_batch=on_batch)
 
 
 def import_records(
@@ -72,7 +64,6 @@ def import_records(
     batch_size: int = 500,
     progress: bool = False,
     on_batch: OnBatch | None = None,
-    redact_ahead: bool = False,
 ) -> ImportSummary:
     """Import canonical conversation records already in memory (the demo generator's path into the store).
 
@@ -93,11 +84,11 @@ def import_records(
 
     sink = ConversationSink(tenant_id)
     return _run(sessionmaker, sink, lambda item: item.key, parsed, label=f"{source} records", strict=strict,
-                batch_size=batch_size, progress=progress, on_batch=on_batch, redact_ahead=redact_ahead)
+                batch_size=batch_size, progress=progress, on_batch=on_batch)
 
 
 def _run(sessionmaker, sink, key, parsed: Callable[["_Bar"], Iterator[Parsed]], *, label: str, strict: bool,
-         batch_size: int, progress: bool, on_batch: OnBatch | None, redact_ahead: bool = False) -> ImportSummary:
+         batch_size: int, progress: bool, on_batch: OnBatch | None) -> ImportSummary:
     if batch_size < 1:
         raise InvalidInput("batch size must be at least 1")
     started = time.perf_counter()
@@ -114,76 +105,36 @@ def _run(sessionmaker, sink, key, parsed: Callable[["_Bar"], Iterator[Parsed]], 
                 summary.seconds = time.perf_counter() - started
                 return summary
         bar = bars.add(f"importing {label}")
-        with _ahead(sessionmaker, sink, redact_ahead) as ahead:
-            _write_batches(sessionmaker, sink, key, parsed(bar), summary, bar, batch_size, on_batch, ahead)
-    summary.seconds = time.perf_counter() - started
-    return summary
+        batch: list[Any] = []
+        keys: set = set()
 
-
-@contextmanager
-def _ahead(sessionmaker, sink, wanted: bool) -> Iterator[prefetch.RedactionAhead | None]:
-    settings = None
-    if wanted and hasattr(sink, "redaction_settings"):
-        with session_scope(sessionmaker) as session:
-            settings = sink.redaction_settings(session)
-    if settings is None:
-        yield None
-        return
-    with prefetch.RedactionAhead(settings) as ahead:
-        yield ahead
-
-
-def _write_batches(sessionmaker, sink, key, parsed: Iterable[Parsed], summary: ImportSummary, bar: "_Bar",
-                   batch_size: int, on_batch: OnBatch | None, ahead: prefetch.RedactionAhead | None) -> None:
-    """Batches in source order, one transaction each; with a helper, batch n is written while n+1 is redacted."""
-    batch: list[Any] = []
-    keys: set = set()
-    waiting: deque[tuple[list, Future | None]] = deque()
-
-    def write(items: list, redacted: Future | None) -> None:
-        lookup = None
-        if redacted is not None:
-            try:
-                lookup = redacted.result()
-            except Exception:  # a helper that died costs speed, never data: redact here instead
-                lookup = None
-        with session_scope(sessionmaker) as session:
-            result = sink.write(session, items, lookup) if lookup else sink.write(session, items)
-        summary.add(result)
-        if on_batch is not None:
-            on_batch(summary)
-        bar.update(summary)
-
-    def flush() -> None:
-        if batch:
-            items = list(batch)
-            batch.clear()
-            keys.clear()
-            if ahead is None:
-                write(items, None)
-            else:
-                waiting.append((items, ahead.submit(items)))
-                if len(waiting) > 1:
-                    write(*waiting.popleft())
-        else:
+        def flush() -> None:
+            if batch:
+                with session_scope(sessionmaker) as session:
+                    result = sink.write(session, batch)
+                summary.add(result)
+                batch.clear()
+                keys.clear()
+                if on_batch is not None:
+                    on_batch(summary)
             bar.update(summary)
 
-    for p in parsed:
-        if p.error is not None:
-            summary.reject(p)
-            continue
-        k = key(p.item)
-        if k in keys:  # the same record twice: the second must see the first as stored (batches stay in order)
-            flush()
-        batch.append(p.item)
-        keys.add(k)
-        if len(batch) >= batch_size:
-            flush()
-        else:
-            bar.update(summary, lazy=True)
-    flush()
-    while waiting:
-        write(*waiting.popleft())
+        for p in parsed(bar):
+            if p.error is not None:
+                summary.reject(p)
+                continue
+            k = key(p.item)
+            if k in keys:  # the same record twice: the second must see the first as stored
+                flush()
+            batch.append(p.item)
+            keys.add(k)
+            if len(batch) >= batch_size:
+                flush()
+            else:
+                bar.update(summary, lazy=True)
+        flush()
+    summary.seconds = time.perf_counter() - started
+    return summary
 
 
 class _Bar:

@@ -75,7 +75,6 @@ class ConversationSink:
         self.tenant_id = tenant_id
         self._redactors: dict[str | None, Callable[[str], str]] = {}
         self._tenant: Tenant | None = None
-        self._ahead: dict | None = None
 
     def _redactor(self, session: Session, name: str | None) -> Callable[[str], str]:
         redact = self._redactors.get(name)
@@ -84,25 +83,9 @@ class ConversationSink:
                 self._tenant = session.get(Tenant, self.tenant_id)
             redact = redaction_for(self._tenant, Customer(name=name) if name else None)
             self._redactors[name] = redact
-        if not self._ahead:
-            return redact
-        get, name = self._ahead.get, name or None
+        return redact
 
-        def redact_ahead(text: str) -> str:  # done by the helper process when it used the same name
-            clean = get((name, text))
-            return clean if clean is not None else redact(text)
-
-        return redact_ahead
-
-    def redaction_settings(self, session: Session) -> dict | None:
-        """The tenant's policy for redacting ahead in another process (None when redaction is off)."""
-        tenant = session.get(Tenant, self.tenant_id)
-        settings = dict(tenant.settings or {}) if tenant is not None else {}
-        return settings if settings.get("redact_pii", True) else None
-
-    def write(self, session: Session, items: list[ConversationImport], redacted: dict | None = None) -> BatchResult:
-        """Write one batch; `redacted` holds its texts already redacted by `importers.prefetch`."""
-        self._ahead = redacted
+    def write(self, session: Session, items: list[ConversationImport]) -> BatchResult:
         conn = session.connection()
         now = utcnow()
         customers = resolve_customers(conn, self.tenant_id, items, now)
