@@ -174,12 +174,6 @@ class _SqliteWriteGate:
 
 
 def _write_gate(engine):
-    import os
-    mode = os.environ.get("DM_GATE", "flock")
-    if mode == "none":
-        return contextlib.nullcontext()
-    if mode == "thread":
-        return threading.Lock()
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     return _SqliteWriteGate(database) if database and database != ":memory:" else contextlib.nullcontext()
 
