@@ -33,6 +33,7 @@ RECENT_WINDOW = 2000  # ids below the highest seen that are re-read: rows can co
 DEFAULT_PARAMS = {
     "objective": "outcome",  # or "clicks": rank by acceptance alone (the comparison baseline)
     "prior": 4.0,  # pseudo-observations a suggestion's own evidence must outweigh
+    "quality_weight": 1.0,  # outcome objective: weight of E[reward | accepted] beside P(accepted | shown)
     "weights": {"kb": 0.2, "reply": 0.2, "nba": 0.2},
     "max_lift": 2.0,  # log-odds; one suggestion's history never overrides relevance entirely
 }
@@ -62,7 +63,8 @@ class Ranker:
     def lift(self, kind: str, key: str | None, intent_probs: dict[str, float]) -> float:
         if not key or kind not in self.stats.cells:
             return 0.0
-        value = self.stats.lift(kind, key, intent_probs, self.params["objective"], float(self.params["prior"]))
+        value = self.stats.lift(kind, key, intent_probs, self.params["objective"], float(self.params["prior"]),
+                                float(self.params.get("quality_weight", 1.0)))
         limit = float(self.params["max_lift"])
         return max(-limit, min(limit, value))
 
