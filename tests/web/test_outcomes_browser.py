@@ -151,10 +151,12 @@ def test_team_to_agent_to_conversation(scored, new_page):
 
     links = page.locator("main a[href^='/outcomes/conversation/']")
     assert links.count() > 0, "the agent page links to no example conversation"
-    conv_id = int(links.first.get_attribute("href").rsplit("/", 1)[1])
+    href = links.first.get_attribute("href")
+    assert href.endswith("?since=90d"), "the period travels with the link"
+    conv_id = int(href.split("?")[0].rsplit("/", 1)[1])
     with page.expect_navigation():
         links.first.click()
-    assert page.url == f"{base}/outcomes/conversation/{conv_id}"
+    assert page.url == f"{base}/outcomes/conversation/{conv_id}?since=90d"
     score = _api(scored, f"/conversations/{conv_id}/scorecard")
     assert score["agent_id"] == top["id"]
     assert page.inner_text("[data-testid=outcome] .stat >> nth=0") == score["predicted_outcome"]
@@ -175,7 +177,7 @@ def test_team_to_agent_to_conversation(scored, new_page):
 
     with page.expect_navigation():
         page.click("a:has-text('Agent scorecard')")
-    assert page.url == f"{base}/outcomes/agent/{top['id']}"
+    assert page.url == f"{base}/outcomes/agent/{top['id']}?since=90d"  # back to the period it came from
     with page.expect_navigation():
         page.click("a:has-text('Team view')")
     assert page.url.startswith(f"{base}/outcomes?since=")

@@ -62,7 +62,7 @@ def agent_page(request: Request, agent_id: int, since: str = "90d", user: User =
 
 
 @router.get("/outcomes/conversation/{conversation_id}")
-def conversation_page(request: Request, conversation_id: int, user: User = Depends(page_user),
+def conversation_page(request: Request, conversation_id: int, since: str = "90d", user: User = Depends(page_user),
                       session: Session = Depends(get_session)):
     conversation = get_conversation(session, tenant_id=user.tenant_id, conversation_id=conversation_id, with_messages=True)
     _may_see(user, conversation.agent_id)
@@ -78,5 +78,6 @@ def conversation_page(request: Request, conversation_id: int, user: User = Depen
     for c in row.criteria:
         for e in c.get("evidence", []):
             cited.setdefault(e["seq"], []).append(f"{c['label']}: {c['result']}")
+    _, error = _period(since)  # the period the agent page was showing, kept for the way back
     return render(request, "outcomes/conversation.html", user, conversation=conversation, score=row, messages=messages,
-                  cited=cited)
+                  cited=cited, since="90d" if error else since)
