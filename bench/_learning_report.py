@@ -156,8 +156,9 @@ def report(r: dict, args, reference_date: str) -> None:
     if job:
         lines += ["", "## A ranker version through `deskmate learn retrain`", "",
                   "The batch job on the same workspace (its simulated feedback in the store): assist's replay harness "
-                  "(holdout 0.2) with the version in use (default weights) and with the candidate (weights chosen on the "
-                  "first half of the held-out conversations), evidence from the earlier 80% only.", "",
+                  "(holdout 0.2) with the version in use (default weights on a fresh workspace; with --cache, the version an "
+                  "earlier run promoted) and with the candidate (weights chosen on the first half of the held-out "
+                  "conversations), evidence from the earlier 80% only.", "",
                   "| measure | candidate | in use |", "|---|---|---|"]
         for name in ("next_action_hit@1", "next_action_hit@3", "reply_recall@3", "knowledge_hit@3"):
             lines.append(f"| {name} | {_f(job['scores'].get(name))} | {_f(job['baseline'].get(name))} |")
