@@ -47,14 +47,14 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def build(settings, seed: int, conversations: int):
+def build(settings, seed: int, conversations: int, consequences: bool = False):
     from deskmate.db import make_engine, make_sessionmaker
     from deskmate.demo.build import build_demo
     from deskmate.outcomes.history import score_history
 
     engine = make_engine(settings.database_url)
     demo = build_demo(settings, seed=seed, conversations=conversations, tenant="bench", reference_date=REFERENCE_DATE,
-                      engine=engine)
+                      consequences=consequences, engine=engine)
     factory = make_sessionmaker(engine)
     score_history(factory, settings=settings, tenant_id=demo.tenant_id, rescore=False, progress=False)
     return demo, engine, factory
@@ -135,6 +135,9 @@ def main() -> int:
     parser.add_argument("--png", type=Path, default=ROOT / "docs" / "learning_curve.png")
     parser.add_argument("--json", type=Path, default=None, help="Also write every figure to this JSON file.")
     parser.add_argument("--skip-retrain", action="store_true", help="Skip the final `learn retrain` (two replays).")
+    parser.add_argument("--consequences", action="store_true",
+                        help="Build the demo world where agents' moves change outcomes (no empathy for an upset customer, "
+                             "a broken procedure): deskmate.demo.schedule.apply_consequences.")
     parser.add_argument("--cache", type=Path, default=None,
                         help="Keep the workspace and the recorded candidate lists here; a later run with the same "
                              "--cache skips building and recording (the slow part) and re-runs the learning loop.")
@@ -207,7 +210,7 @@ def record(root: Path, args) -> dict:
     settings = Settings(data_dir=root)
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    demo, engine, factory = build(settings, args.seed, args.conversations)
+    demo, engine, factory = build(settings, args.seed, args.conversations, args.consequences)
     timings["build and score"] = time.perf_counter() - t
     tenant_id, slug = demo.tenant_id, demo.tenant
     conversations, shifts, used, article_ids, procedures, tenant_settings = load_history(factory, tenant_id)

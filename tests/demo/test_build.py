@@ -126,7 +126,11 @@ def test_cli_demo_builds_without_serving_and_prepare_checks_the_tenant(cli, tmp_
     assert result.exit_code == 0, result.output
     assert "admin token" in result.output and "/login" in result.output
     truth = load_truth(Settings(data_dir=tmp_path / "data"))
-    assert truth["tenant"] == "shop" and truth["seed"] == 7
+    assert truth["tenant"] == "shop" and truth["seed"] == 7 and not truth["options"]["consequences"]
+    result = cli("demo", "--conversations", "80", "--no-serve", "--no-prepare", "--reference-date", REFERENCE,
+                 "--tenant", "shop", "--consequences")
+    assert result.exit_code == 0, result.output
+    assert load_truth(Settings(data_dir=tmp_path / "data"))["options"]["consequences"]
     result = cli("prepare", "--tenant", "nosuch")
     assert result.exit_code == 2 and "nosuch" in result.output
     result = cli("demo", "--conversations", "10", "--no-serve")

@@ -192,3 +192,27 @@ def test_bad_options_are_refused():
         generate(7, 10)
     with pytest.raises(InvalidInput):
         generate(7, 100, reference_date="yesterday")
+
+
+def test_with_consequences_moves_change_outcomes_and_nothing_else_does(default_demo):
+    """Off (the default), the world is as it always was; on, a broken procedure or an upset customer left
+    without a word of empathy resolves far less often, and who wrote, about what, stays the same."""
+    on = generate(7, 2400, reference_date=REFERENCE, consequences=True)
+    assert on.truth["options"]["consequences"] and not default_demo.truth["options"]["consequences"]
+    records = {r["id"]: r for r in on.records + on.live}
+
+    def resolved(demo, keep) -> float:
+        ts = [t for cid, t in demo.truth["conversations"].items() if keep(cid, t)]
+        return sum(t["outcome"] == "resolved" for t in ts) / len(ts)
+
+    def upset_without_empathy(cid, t) -> bool:
+        said = " ".join(e.get("text", "") for e in records[cid]["entries"] if e["role"] == "agent").lower()
+        return t["start_mood"] in ("angry", "frustrated") and t["policy_ok"] and "sorry" not in said
+
+    assert resolved(on, lambda _, t: not t["policy_ok"]) < resolved(default_demo, lambda _, t: not t["policy_ok"]) - 0.2
+    assert resolved(on, upset_without_empathy) < resolved(on, lambda _, t: t["policy_ok"] and t["start_mood"] in (
+        "neutral", "friendly")) - 0.1
+    assert [t["reason"] for t in on.truth["conversations"].values()] == [
+        t["reason"] for t in default_demo.truth["conversations"].values()]
+    assert [t["customer"] for t in on.truth["conversations"].values()] == [
+        t["customer"] for t in default_demo.truth["conversations"].values()]

@@ -153,7 +153,7 @@ def _remove_stale(session: Session, tenant_id: int, keep: set[str]) -> int:
 
 def build_demo(settings: Settings, *, seed: int = 7, conversations: int = 2400, tenant: str = "default",
                holdback: int = 4, reference_date=None, live_fraction: float = 0.05, skip_rate: float = 0.08,
-               console: Console | None = None, engine=None) -> DemoBuild:
+               consequences: bool = False, console: Console | None = None, engine=None) -> DemoBuild:
     from deskmate.importers import import_records
 
     timings = {}
@@ -164,7 +164,7 @@ def build_demo(settings: Settings, *, seed: int = 7, conversations: int = 2400, 
     with _bar(console) as progress:
         task = progress.add_task("generating conversations", total=conversations)
         data = generate(seed, conversations, reference_date=reference_date, holdback=holdback,
-                        live_fraction=live_fraction, skip_rate=skip_rate,
+                        live_fraction=live_fraction, skip_rate=skip_rate, consequences=consequences,
                         on_progress=lambda n: progress.advance(task, n))
         timings["generate"] = time.perf_counter() - started
 

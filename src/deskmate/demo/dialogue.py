@@ -159,7 +159,8 @@ class ConversationWriter:
             else:
                 self.agent_says(welcome)
                 self.agent_says(ack)
-        if self.mood in ("angry", "frustrated") and rng.random() < self.agent.empathy:
+        if self.mood in ("angry", "frustrated") and (self.plan.empathy if self.plan.empathy is not None
+                                                     else rng.random() < self.agent.empathy):
             self.agent_says(self.pool("empathy", "empathy"))
             if self.mood == "angry" and rng.random() < 0.5:
                 self.mood = "frustrated"

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from deskmate.demo.dialogue import ConversationWriter
 from deskmate.demo.policy import Article, Policy, load_policy, load_texts
-from deskmate.demo.schedule import DAYS, Plan, Scheduler
+from deskmate.demo.schedule import DAYS, Plan, Scheduler, apply_consequences
 from deskmate.demo.world import Agent, World, build_agents
 from deskmate.errors import InvalidInput
 
@@ -79,6 +79,7 @@ def generate(
     skip_rate: float = 0.08,
     emerging_share: float = 0.045,
     reopen_share: float = 0.05,
+    consequences: bool = False,
     on_progress: Callable[[int], None] | None = None,
 ) -> DemoData:
     if conversations < 50:
@@ -94,6 +95,8 @@ def generate(
     scheduler = Scheduler(random.Random(f"{seed}:schedule"), policy, world, agents, reference, emerging)
     plans = scheduler.plan(conversations, emerging_share, reopen_share)
     scheduler.assign_violations(plans, skip_rate)
+    if consequences:  # a separate stream: without consequences, every other draw is as before
+        apply_consequences(random.Random(f"{seed}:consequences"), plans)
     for i, plan in enumerate(plans):
         plan.external_id = f"demo-{i + 1:05d}"
 
@@ -131,7 +134,8 @@ def generate(
         "seed": seed, "reference_date": reference.date().isoformat(), "source": "demo",
         "period": {"start": (reference - timedelta(days=DAYS)).date().isoformat(), "end": reference.date().isoformat()},
         "options": {"conversations": conversations, "holdback": holdback, "live_fraction": live_fraction,
-                    "skip_rate": skip_rate, "emerging_share": emerging_share, "reopen_share": reopen_share},
+                    "skip_rate": skip_rate, "emerging_share": emerging_share, "reopen_share": reopen_share,
+                    "consequences": consequences},
         "emerging_issue": {
             "topic": emerging["topic"], "product": emerging["product"], "reason": emerging["reason"],
             "start_date": emerging_start.date().isoformat(), "phrases": emerging["phrases"],

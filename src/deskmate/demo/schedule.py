@@ -40,6 +40,7 @@ class Plan:
     emerging: bool = False
     vague: bool = False
     violation: bool = False
+    empathy: bool | None = None  # drawn up front only when moves have consequences (see `apply_consequences`)
     reopen_of: Plan | None = None
     key: str = ""
     external_id: str = ""
@@ -197,3 +198,25 @@ class Scheduler:
         mean_skip = sum(p.agent.skip for p in plans) / max(len(plans), 1)
         for p in plans:
             p.violation = self.rng.random() < min(0.9, skip_rate * p.agent.skip / mean_skip)
+
+
+# With consequences, what the agent does changes how it ends: an upset customer who gets no word of
+# empathy, or a procedure broken (a step skipped or taken out of order), turns some would-be resolutions
+# into escalations (angry customers) or unresolved contacts.
+NO_EMPATHY_FAILS = 0.45
+VIOLATION_FAILS = 0.5
+
+
+def apply_consequences(rng: random.Random, plans: list[Plan]) -> int:
+    """Draw each upset customer's word of empathy now and let it, and violations, decide some outcomes;
+    returns how many outcomes changed. Off by default: the demo's documented figures use the world
+    without it."""
+    changed = 0
+    for p in plans:
+        if p.mood in ("angry", "frustrated"):
+            p.empathy = rng.random() < p.agent.empathy
+        fail = 1.0 - (1.0 - (NO_EMPATHY_FAILS if p.empathy is False else 0.0)) * (1.0 - (VIOLATION_FAILS if p.violation else 0.0))
+        if p.outcome == "resolved" and fail > 0 and rng.random() < fail:
+            p.outcome = "escalated" if p.mood == "angry" else "unresolved"
+            changed += 1
+    return changed
