@@ -1,6 +1,6 @@
 """Topic discovery stages on sentence embeddings: neighbour graph -> spectral embedding -> k-means, k estimated.
 
-Measured on Banking77 (bench/topics_banking77.py): k-means on raw MiniLM vectors, even given the
+Measured on Banking77 (bench/topic_discovery.py): k-means on raw MiniLM vectors, even given the
 true k, leaves NMI at 0.79; clustering the spectral embedding of a cosine k-nearest-neighbour graph
 follows the manifold the sentences lie on and adds several points. HDBSCAN and Louvain on the
 same graph were measured too and did no better; UMAP was not needed for it.

@@ -5,7 +5,7 @@ the product runs), then scores the partition against the 77 true intents: NMI, A
 accuracy (Hungarian matching) and the number of topics found. Also prints the k-means floor
 (raw MiniLM embeddings, k = 77 given). Times are wall and CPU seconds; the machine may be shared.
 
-    .venv/bin/python bench/topics_banking77.py [--floor] [--k-min N]
+    .venv/bin/python bench/topic_discovery.py [--floor] [--k-min N]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Intent classification on Banking77: full training set, 30 and 10 examples per intent, and out of scope.
 
-    .venv/bin/python bench/intents_banking77.py            # full run (figures in docs/bench/nlp-intents.md)
-    .venv/bin/python bench/intents_banking77.py --quick    # smoke run: 20 intents, one draw
+    .venv/bin/python bench/intent_accuracy.py            # full run (figures in docs/bench/nlp-intents.md)
+    .venv/bin/python bench/intent_accuracy.py --quick    # smoke run: 20 intents, one draw
 
 Reads DESKMATE_DATA (default ../shared/data). Accuracy is top-1 over the 3,080 test
 utterances (the published metric); training time includes embedding the examples with an
@@ -185,7 +185,7 @@ def main() -> int:
     models_dir = Path(tempfile.mkdtemp(prefix="deskmate-bench-"))
     print(f"Banking77: {len(train)} training and {len(test)} test utterances, {len(set(train.labels))} intents; "
           f"fine-tuning {'on' if args.finetune else 'off'}", flush=True)
-    results: dict = {"settings": [], "command": " ".join(["bench/intents_banking77.py", *sys.argv[1:]])}
+    results: dict = {"settings": [], "command": " ".join(["bench/intent_accuracy.py", *sys.argv[1:]])}
     if "encoders" in parts:
         results["encoders"] = compare_encoders(test.texts[:1000], models_dir)
     for name, per_intent, n_draws in (("full", None, 1), ("30", 30, draws), ("10", 10, draws)):
