@@ -129,9 +129,12 @@ def report(r: dict, args, reference_date: str) -> None:
              for k in FIGURES}
     lines += ["", "Resolution-linked: only held-out conversations that resolved with the customer's sentiment rising. "
               "Outcome-aware minus click-only there: " + ", ".join(f"{k} {v:+.3f}" for k, v in delta.items()) + ". "
-              "In the demo generator a conversation's outcome is drawn from its agent's skill and the customer's mood "
-              "(deskmate.demo.schedule), not from which suggestion was used, so a replay of what agents did can reward "
-              "steering only through the few moves that mark a failing conversation:", "",
+              + ("With --consequences a broken procedure or no empathy for an upset customer makes a resolution less "
+                 "likely (deskmate.demo.schedule.apply_consequences); those are minority moves at any moment."
+                 if args.consequences else
+                 "In the demo generator a conversation's outcome is drawn from its agent's skill and the customer's mood "
+                 "(deskmate.demo.schedule), not from which suggestion was used, so a replay of what agents did can reward "
+                 "steering only through the few moves that mark a failing conversation."), "",
               "what outcome-aware ranking learned that click-only cannot (moves used at least 30 times whose "
               "conversations earned under half the average reward per use):", ""]
     for kind, d in r["learned"].items():

@@ -104,11 +104,10 @@ def customer_values(customer: CustomerView, agent_name: str | None, entities: di
 def fill(template: str, values: dict[str, str]) -> tuple[str, list[str]]:
     """The template with every fillable placeholder replaced; the rest are reported missing."""
     missing: list[str] = []
-    if "[NAME]" not in values or "[FULL_NAME]" not in values:
+    if "NAME]" in template:
         for pattern, replacement in _VOCATIVE_NAME:
-            if "NAME]" in template:
-                template = pattern.sub(lambda m: m.expand(replacement) if _unknown(m.group(0), values) else m.group(0),
-                                       template)
+            template = pattern.sub(lambda m: m.expand(replacement) if _unknown(m.group(0), values) else m.group(0),
+                                   template)
 
     def repl(m: re.Match) -> str:
         key = m.group(0)

@@ -207,16 +207,12 @@ NO_EMPATHY_FAILS = 0.45
 VIOLATION_FAILS = 0.5
 
 
-def apply_consequences(rng: random.Random, plans: list[Plan]) -> int:
-    """Draw each upset customer's word of empathy now and let it, and violations, decide some outcomes;
-    returns how many outcomes changed. Off by default: the demo's documented figures use the world
-    without it."""
-    changed = 0
+def apply_consequences(rng: random.Random, plans: list[Plan]) -> None:
+    """Draw each upset customer's word of empathy now and let it, and violations, decide some outcomes.
+    Off by default: the demo's documented figures use the world without it."""
     for p in plans:
         if p.mood in ("angry", "frustrated"):
             p.empathy = rng.random() < p.agent.empathy
-        fail = 1.0 - (1.0 - (NO_EMPATHY_FAILS if p.empathy is False else 0.0)) * (1.0 - (VIOLATION_FAILS if p.violation else 0.0))
-        if p.outcome == "resolved" and fail > 0 and rng.random() < fail:
+        kept = (1.0 - NO_EMPATHY_FAILS if p.empathy is False else 1.0) * (1.0 - VIOLATION_FAILS if p.violation else 1.0)
+        if p.outcome == "resolved" and kept < 1.0 and rng.random() < 1.0 - kept:
             p.outcome = "escalated" if p.mood == "angry" else "unresolved"
-            changed += 1
-    return changed

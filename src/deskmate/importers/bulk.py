@@ -20,7 +20,7 @@ from deskmate.db import UTCDateTime
 
 def sqlite_utc_text(value: datetime | None) -> str | None:
     """What UTCDateTime then SQLite's DATETIME make of a value ("2026-05-01 10:00:05.000000"), in one C call
-    instead of two Python ones: a fifth of the inserts' time went to formatting message times."""
+    instead of two Python ones: formatting message times was about a third of the inserts' time (py-spy)."""
     if value is None:
         return None
     if value.tzinfo is not None and value.utcoffset():

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 ANY = "*"
 SHOWN, ACCEPTED, REWARD, DISMISSED, RATED_DOWN = range(5)
 OBJECTIVES = ("outcome", "clicks")
+# measure -> (successes, trials): how often it was taken when shown; how well it went when taken
+MEASURES = {"acceptance": (ACCEPTED, SHOWN), "quality": (REWARD, ACCEPTED)}
 
 
 def _cell() -> list[float]:
@@ -65,59 +67,49 @@ class SuggestionStats:
     def cell(self, kind: str, reason: str | None, key: str) -> list[float] | None:
         return self.cells.get(kind, {}).get(reason or ANY, {}).get(key)
 
-    def rate(self, cell: list[float] | None, objective: str) -> tuple[float, float]:
-        """(successes, trials) of a cell under the objective."""
+    def rate(self, cell: list[float] | None, measure: str) -> tuple[float, float]:
+        """(successes, trials) of a cell: acceptances per showing, or reward per acceptance."""
         if not cell:
             return 0.0, 0.0
-        return (cell[REWARD] if objective == "outcome" else cell[ACCEPTED]), cell[SHOWN]
+        successes, trials = MEASURES[measure]
+        return cell[successes], cell[trials]
 
-    def baseline(self, kind: str, reason: str | None, objective: str) -> float:
-        """The average success of a suggestion of this kind for this reason (Laplace-smoothed toward
-        the kind's average): what a suggestion with no evidence of its own is assumed to do."""
-        s_all, n_all = self.rate(self.cell(kind, ANY, ANY), objective)
+    def baseline(self, kind: str, reason: str | None, measure: str) -> float:
+        """The average of a suggestion of this kind for this reason (Laplace-smoothed toward the
+        kind's average): what a suggestion with no evidence of its own is assumed to do."""
+        s_all, n_all = self.rate(self.cell(kind, ANY, ANY), measure)
         kind_mean = (s_all + 1.0) / (n_all + 2.0)
         if reason is None:
             return kind_mean
-        s, n = self.rate(self.cell(kind, reason, ANY), objective)
+        s, n = self.rate(self.cell(kind, reason, ANY), measure)
         return (s + 2.0 * kind_mean) / (n + 2.0)
 
-    def posterior(self, kind: str, reason: str | None, key: str, objective: str, prior: float) -> tuple[float, float]:
-        """(posterior mean, the reason's baseline) for one suggestion."""
-        base = self.baseline(kind, reason, objective)
-        s, n = self.rate(self.cell(kind, reason, key), objective)
+    def posterior(self, kind: str, reason: str | None, key: str, measure: str, prior: float) -> tuple[float, float]:
+        """(posterior mean, the reason's baseline) of one suggestion under one measure."""
+        base = self.baseline(kind, reason, measure)
+        s, n = self.rate(self.cell(kind, reason, key), measure)
         return (s + prior * base) / (n + prior), base
-
-    def quality(self, kind: str, reason: str | None, key: str, prior: float) -> tuple[float, float]:
-        """(posterior E[reward | accepted], the reason's average) for one suggestion: how well the
-        conversations went when agents used it, shrunk toward how well they went with any."""
-        s_all, n_all = self._used(self.cell(kind, ANY, ANY))
-        kind_mean = (s_all + 1.0) / (n_all + 2.0)
-        s, n = self._used(self.cell(kind, reason, ANY)) if reason is not None else (s_all, n_all)
-        base = (s + 2.0 * kind_mean) / (n + 2.0)
-        s, n = self._used(self.cell(kind, reason, key))
-        return (s + prior * base) / (n + prior), base
-
-    @staticmethod
-    def _used(cell: list[float] | None) -> tuple[float, float]:
-        return (cell[REWARD], cell[ACCEPTED]) if cell else (0.0, 0.0)
 
     def lift(self, kind: str, key: str, intent_probs: dict[str, float], objective: str, prior: float,
              quality_weight: float = 1.0) -> float:
         """How much better than its peers this suggestion did, in log-odds, mixed over the likely
         reasons (the rest of the probability mass reads the suggestion's evidence across reasons)."""
+        terms = [("acceptance", 1.0)] + ([("quality", quality_weight)] if objective == "outcome" else [])
+
+        def value(reason: str) -> float:
+            out = 0.0
+            for measure, weight in terms:
+                mean, base = self.posterior(kind, reason, key, measure, prior)
+                out += weight * (_logit(mean) - _logit(base))
+            return out
+
         total, mass = 0.0, 0.0
-        for reason, p in [(r, p) for r, p in intent_probs.items() if p > 0] + [(ANY, None)]:
-            if p is None:
-                if mass >= 0.999:
-                    break
-                p = 1.0 - mass
-            mean, base = self.posterior(kind, reason, key, "clicks", prior)
-            value = _logit(mean) - _logit(base)
-            if objective == "outcome":
-                mean, base = self.quality(kind, reason, key, prior)
-                value += quality_weight * (_logit(mean) - _logit(base))
-            total += p * value
-            mass += p
+        for reason, p in intent_probs.items():
+            if p > 0:
+                total += p * value(reason)
+                mass += p
+        if mass < 0.999:
+            total += (1.0 - mass) * value(ANY)
         return total
 
     # ---- persistence -------------------------------------------------------------------

@@ -305,7 +305,7 @@ def get_encoder(settings=None, *, backend: str | None = None, models_dir: Path |
         encoder = _ENCODERS.get(backend)
         if encoder is None:
             encoder = _ENCODERS[backend] = load_encoder(backend, models_dir=models_dir or settings.models_dir,
-                                                        threads=getattr(settings, "encoder_threads", 0))
+                                                        threads=settings.encoder_threads)
         return encoder
 
 
