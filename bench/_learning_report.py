@@ -96,7 +96,8 @@ def _f(v) -> str:
 
 def report(r: dict, args, reference_date: str) -> None:
     lines = ["# Learning loop benchmark", "",
-             f"Measured by `.venv/bin/python bench/learning_curve.py --conversations {args.conversations} --seed {args.seed}` "
+             f"Measured by `.venv/bin/python bench/learning_curve.py --conversations {args.conversations} --seed {args.seed}"
+             f"{' --consequences' if args.consequences else ''}` "
              f"(demo workspace seed {r['seed']}, reference date {reference_date}; {r['seconds']:.0f} s on this machine).", "",
              f"History: {r['earlier']} conversations before the held-out last month ({r['held_out']} conversations). "
              f"Live assist's models were built once from the first {r['bootstrap']} (10%); from there the system learned "
@@ -129,12 +130,16 @@ def report(r: dict, args, reference_date: str) -> None:
              for k in FIGURES}
     lines += ["", "Resolution-linked: only held-out conversations that resolved with the customer's sentiment rising. "
               "Outcome-aware minus click-only there: " + ", ".join(f"{k} {v:+.3f}" for k, v in delta.items()) + ". "
-              + ("With --consequences a broken procedure or no empathy for an upset customer makes a resolution less "
-                 "likely (deskmate.demo.schedule.apply_consequences); those are minority moves at any moment."
+              + ("With --consequences what agents do changes how conversations end (deskmate.demo.schedule."
+                 "apply_consequences): a broken procedure or an upset customer left without empathy makes a resolution "
+                 "less likely, and most agents have a habit of skipping the documentation step (record-reason), which "
+                 "turns 70% of would-be resolutions into failures: a popular move that goes badly, the case where "
+                 "following clicks misleads."
                  if args.consequences else
-                 "In the demo generator a conversation's outcome is drawn from its agent's skill and the customer's mood "
-                 "(deskmate.demo.schedule), not from which suggestion was used, so a replay of what agents did can reward "
-                 "steering only through the few moves that mark a failing conversation."), "",
+                 "In the default demo world a conversation's outcome is drawn from its agent's skill and the customer's "
+                 "mood (deskmate.demo.schedule), not from which suggestion was used, so a replay of what agents did can "
+                 "reward steering only through the few moves that mark a failing conversation; "
+                 "`--consequences` runs the same in a world where moves change outcomes (learning_consequences.md)."), "",
               "what outcome-aware ranking learned that click-only cannot (moves used at least 30 times whose "
               "conversations earned under half the average reward per use):", ""]
     for kind, d in r["learned"].items():

@@ -216,3 +216,16 @@ def test_with_consequences_moves_change_outcomes_and_nothing_else_does(default_d
         t["reason"] for t in default_demo.truth["conversations"].values()]
     assert [t["customer"] for t in on.truth["conversations"].values()] == [
         t["customer"] for t in default_demo.truth["conversations"].values()]
+
+
+def test_with_consequences_the_popular_shortcut_is_the_move_that_fails():
+    """The team habit: most agents skip recording the reason, yet most conversations that resolved took the step,
+    which is what outcome-aware ranking can find and click-only ranking cannot."""
+    on = generate(7, 2400, reference_date=REFERENCE, consequences=True)
+    reached = [t for t in on.truth["conversations"].values()
+               if "record-reason" in t["skipped"] or "record-reason" in t["actions_taken"]]
+    skipped = [t for t in reached if "record-reason" in t["skipped"]]
+    resolved = [t for t in reached if t["outcome"] == "resolved"]
+    assert len(skipped) > 0.5 * len(reached)
+    assert sum("record-reason" in t["skipped"] for t in resolved) < 0.5 * len(resolved)
+

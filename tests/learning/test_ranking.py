@@ -133,3 +133,37 @@ def test_decide_gates_each_figure():
     assert versions.decide({**base, "reply_recall@3": 0.598}, base)[0]  # within replay noise
     ok, why = versions.decide({**base, "next_action_hit@1": 0.85}, base)
     assert not ok and "next_action_hit@1" in why
+
+
+NEXT = [("update-order", 0.7), ("record-reason", 0.3)]  # assist's next-action candidates after validate-purchase
+AT_STEP = {"intent_probs": {"cancel_order": 1.0}, "actions": ["pull-up-account", "validate-purchase"]}
+
+
+def _next_actions(ranker) -> list[str]:
+    return [a for a, _ in ranker.rerank("nba", NEXT, AT_STEP)]
+
+
+def test_next_actions_follow_what_went_well_not_what_was_popular():
+    """Most agents skip recording the reason (the popular move) and those conversations mostly fail: click-only
+    ranking learns the habit, outcome-aware ranking the step that resolved. One observation cannot overturn
+    assist's probabilities; a history can."""
+    def observe(stats, action, resolved, times):
+        for _ in range(times):
+            stats.add(Evidence("nba", "cancel_order", f"validate-purchase>{action}", accepted=True,
+                               reward=1.0 if resolved else 0.0))
+
+    stats = SuggestionStats()
+    observe(stats, "record-reason", True, 1)
+    assert _next_actions(Ranker(stats, {"objective": "outcome"})) == ["update-order", "record-reason"]
+    observe(stats, "update-order", True, 6)
+    observe(stats, "update-order", False, 24)
+    observe(stats, "record-reason", True, 15)
+    observe(stats, "record-reason", False, 4)
+    assert _next_actions(Ranker(stats, {"objective": "clicks"})) == ["update-order", "record-reason"]
+    assert _next_actions(Ranker(stats, {"objective": "outcome"})) == ["record-reason", "update-order"]
+    # Evidence for another reason does not leak into this one, and a weight of 0 turns learning off.
+    other = SuggestionStats()
+    for _ in range(50):
+        other.add(Evidence("nba", "return_exchange", "validate-purchase>record-reason", accepted=True, reward=1.0))
+    assert _next_actions(Ranker(other, {"objective": "outcome"})) == ["update-order", "record-reason"]
+    assert _next_actions(Ranker(stats, {"objective": "outcome", "weights": {"nba": 0.0}})) == ["update-order", "record-reason"]

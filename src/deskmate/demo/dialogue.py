@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from deskmate.demo import steps as step_text
 from deskmate.demo.phrasing import agent_pick, date_text, days_ago_text, fill, roughen, vary_words, with_mood
 from deskmate.demo.policy import SENSITIVE_ACTIONS, VERIFICATION_ACTIONS, Policy, Step
-from deskmate.demo.schedule import Plan
+from deskmate.demo.schedule import SHORTCUT_STEP, Plan
 from deskmate.demo.world import NEXT_THRESHOLD, TIER_BENEFITS, TIER_SHIPPING, World
 
 ORDER_AGE_DAYS = {"processing": (0, 2), "shipped": (1, 4), "in_transit": (2, 6), "out_for_delivery": (3, 6),
@@ -172,6 +172,11 @@ class ConversationWriter:
         """The steps as the agent took them, and the violation that order contains."""
         steps = list(self.reason.procedure)
         info = {"skipped": [], "out_of_order": []}
+        if self.plan.shortcut:  # the team habit (only with consequences): the documentation step left out
+            i = [s.action for s in steps].index(SHORTCUT_STEP)
+            info["skipped"].append(SHORTCUT_STEP)
+            info["first_index"] = i
+            return steps[:i] + steps[i + 1 :], info
         if not self.plan.violation or len(steps) < 2:
             return steps, info
         rng = self.rng

@@ -96,7 +96,7 @@ def generate(
     plans = scheduler.plan(conversations, emerging_share, reopen_share)
     scheduler.assign_violations(plans, skip_rate)
     if consequences:  # a separate stream: without consequences, every other draw is as before
-        apply_consequences(random.Random(f"{seed}:consequences"), plans)
+        apply_consequences(random.Random(f"{seed}:consequences"), plans, policy)
     for i, plan in enumerate(plans):
         plan.external_id = f"demo-{i + 1:05d}"
 

@@ -41,6 +41,7 @@ class Plan:
     vague: bool = False
     violation: bool = False
     empathy: bool | None = None  # drawn up front only when moves have consequences (see `apply_consequences`)
+    shortcut: bool = False  # the team habit of skipping the documentation step (only with consequences)
     reopen_of: Plan | None = None
     key: str = ""
     external_id: str = ""
@@ -205,14 +206,25 @@ class Scheduler:
 # into escalations (angry customers) or unresolved contacts.
 NO_EMPATHY_FAILS = 0.45
 VIOLATION_FAILS = 0.5
+# And a team habit, the case where clicks mislead: most agents skip the documentation step (nobody
+# downstream then knows why the customer wrote, and most such cases fail); careful agents rarely do.
+# Skipping it is the *popular* move, so a ranker that follows what agents click learns to suggest it,
+# while the conversations that went well mostly took the step.
+SHORTCUT_STEP = "record-reason"
+SHORTCUT_RATE = {True: 0.35, False: 0.85}  # careful agent (closing care >= CAREFUL) or not
+SHORTCUT_FAILS = 0.7
+CAREFUL = 0.95
 
 
-def apply_consequences(rng: random.Random, plans: list[Plan]) -> None:
-    """Draw each upset customer's word of empathy now and let it, and violations, decide some outcomes.
-    Off by default: the demo's documented figures use the world without it."""
+def apply_consequences(rng: random.Random, plans: list[Plan], policy: Policy) -> None:
+    """Draw each upset customer's word of empathy and the documentation shortcut now, and let them, and
+    violations, decide some outcomes. Off by default: the demo's documented figures use the world without it."""
     for p in plans:
         if p.mood in ("angry", "frustrated"):
             p.empathy = rng.random() < p.agent.empathy
-        kept = (1.0 - NO_EMPATHY_FAILS if p.empathy is False else 1.0) * (1.0 - VIOLATION_FAILS if p.violation else 1.0)
+        if not p.violation and SHORTCUT_STEP in policy.reasons[p.reason].actions[:-1]:
+            p.shortcut = rng.random() < SHORTCUT_RATE[p.agent.care >= CAREFUL]
+        kept = ((1.0 - NO_EMPATHY_FAILS if p.empathy is False else 1.0) * (1.0 - VIOLATION_FAILS if p.violation else 1.0)
+                * (1.0 - SHORTCUT_FAILS if p.shortcut else 1.0))
         if p.outcome == "resolved" and kept < 1.0 and rng.random() < 1.0 - kept:
             p.outcome = "escalated" if p.mood == "angry" else "unresolved"

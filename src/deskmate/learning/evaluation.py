@@ -132,16 +132,7 @@ def offline_figures(moments: list[Moment], truths: dict[int, Truth], ranker: Ran
 
 
 def order_of(ranker: Ranker, m: Moment) -> list[int]:
-    weight = float(ranker.params["weights"].get(m.kind, 0.0))
-    bases = m.bases
-    top = max((abs(b) for b in bases), default=0.0) or 1.0
-    if not weight or m.kind not in ranker.stats.cells:
-        final = [b / top for b in bases]
-    else:
-        from deskmate.learning.ranking import intent_probs_of
-
-        probs = intent_probs_of(m.context)
-        final = [b / top + weight * ranker.lift(m.kind, k, probs) for b, k in zip(bases, m.keys)]
+    final = ranker.final_scores(m.kind, m.keys, m.bases, m.context)
     return sorted(range(len(final)), key=lambda i: (-final[i], i))
 
 

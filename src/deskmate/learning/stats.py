@@ -90,6 +90,12 @@ class SuggestionStats:
         s, n = self.rate(self.cell(kind, reason, key), measure)
         return (s + prior * base) / (n + prior), base
 
+    def taken(self, kind: str, reason: str | None, key: str, measure: str) -> float:
+        """How often the suggestion was taken for this reason (acceptance), or taken in a conversation
+        that went well (quality: the summed reward)."""
+        cell = self.cell(kind, reason, key)
+        return cell[MEASURES[measure][0]] if cell else 0.0
+
     def lift(self, kind: str, key: str, intent_probs: dict[str, float], objective: str, prior: float,
              quality_weight: float = 1.0) -> float:
         """How much better than its peers this suggestion did, in log-odds, mixed over the likely
@@ -103,14 +109,7 @@ class SuggestionStats:
                 out += weight * (_logit(mean) - _logit(base))
             return out
 
-        total, mass = 0.0, 0.0
-        for reason, p in intent_probs.items():
-            if p > 0:
-                total += p * value(reason)
-                mass += p
-        if mass < 0.999:
-            total += (1.0 - mass) * value(ANY)
-        return total
+        return mix_over_reasons(intent_probs, value)
 
     # ---- persistence -------------------------------------------------------------------
 
@@ -133,6 +132,27 @@ class SuggestionStats:
             out[kind] = {"shown": int(total[SHOWN]), "accepted": int(total[ACCEPTED]), "reward": round(total[REWARD], 2),
                          "keys": len(reasons.get(ANY, {})) - 1, "reasons": len(reasons) - 1}
         return out
+
+
+def mix_over_reasons(intent_probs: dict[str, float], value):
+    """E[value(reason)] under the intent distribution; the probability mass it leaves reads the
+    evidence across reasons (ANY). `value` may return a float or a list of floats."""
+    total, mass = None, 0.0
+
+    def add(weight: float, v):
+        nonlocal total
+        if isinstance(v, list):
+            total = [weight * x for x in v] if total is None else [t + weight * x for t, x in zip(total, v)]
+        else:
+            total = weight * v if total is None else total + weight * v
+
+    for reason, p in intent_probs.items():
+        if p > 0:
+            add(p, value(reason))
+            mass += p
+    if mass < 0.999:
+        add(1.0 - mass, value(ANY))
+    return total
 
 
 def _logit(p: float) -> float:
