@@ -116,7 +116,7 @@ def report(r: dict, args, reference_date: str) -> None:
               "| history absorbed | " + " | ".join(FIGURES) + " |", "|---|" + "---|" * len(FIGURES)]
     for f, figs in r["curve_retrained"].items():
         lines.append(f"| {float(f):.0%} | " + " | ".join(_f(figs.get(k)) for k in FIGURES) + " |")
-    lines += ["", "![learning curve](../learning_curve.png)", "",
+    lines += ["", f"![learning curve](../{args.png.name})", "",
               "## Simulated agent: outcome-aware vs click-only ranking (after 100% absorbed)", "",
               "| ranking | " + " | ".join(f"{k} (resolution-linked)" for k in FIGURES) + " | " + " | ".join(FIGURES) + " |",
               "|---|" + "---|" * (2 * len(FIGURES))]
@@ -128,8 +128,11 @@ def report(r: dict, args, reference_date: str) -> None:
     p = r["parity"]
     delta = {k: (r["comparison"]["outcome"]["resolution_linked"].get(k) or 0) - (r["comparison"]["clicks"]["resolution_linked"].get(k) or 0)
              for k in FIGURES}
+    pairs = r["comparison"].get("discordant") or {}
     lines += ["", "Resolution-linked: only held-out conversations that resolved with the customer's sentiment rising. "
               "Outcome-aware minus click-only there: " + ", ".join(f"{k} {v:+.3f}" for k, v in delta.items()) + ". "
+              + ("Held-out moments only outcome-aware got right / only click-only got right: "
+                 + ", ".join(f"{k} {a} / {b}" for k, (a, b) in pairs.items()) + ". " if pairs else "")
               + ("With --consequences what agents do changes how conversations end (deskmate.demo.schedule."
                  "apply_consequences): a broken procedure or an upset customer left without empathy makes a resolution "
                  "less likely, and most agents have a habit of skipping the documentation step (record-reason), which "

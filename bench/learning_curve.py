@@ -333,6 +333,12 @@ def learn(state: dict, args) -> dict:
             "all": figures_at(held_moments, truths, snaps["final"], params, encoder, matcher),
             "resolution_linked": figures_at(held_moments, truths, snaps["final"], params, encoder, matcher, linked=True)}
 
+    from deskmate.learning.evaluation import discordant
+    from deskmate.learning.ranking import Ranker
+
+    comparison["discordant"] = discordant(held_moments, truths, Ranker(runs["outcome"][0]["final"], runs["outcome"][1]),
+                                          Ranker(runs["clicks"][0]["final"], runs["clicks"][1]), matcher)
+
     # The product path: the same feedback as assist events, joined by join_history, gives the same evidence.
     t = time.perf_counter()
     written = write_feedback_to_store(factory, state["tenant_id"], events_kept)

@@ -43,8 +43,9 @@ def demo(
     host: str = typer.Option("127.0.0.1", help="Address to serve on."),
     holdback: int = typer.Option(4, min=0, help="Knowledge articles held back, for knowledge-gap detection to find."),
     skip_rate: float = typer.Option(0.08, min=0.0, max=0.5, help="Share of conversations that break the procedure."),
-    consequences: bool = typer.Option(False, "--consequences", help="Agents' moves change outcomes: a broken procedure "
-                                      "or no empathy for an upset customer makes a resolution less likely."),
+    consequences: bool = typer.Option(False, "--consequences", help="Agents' moves change outcomes: a broken procedure, "
+                                      "no empathy for an upset customer, or the common habit of skipping record-reason "
+                                      "makes a resolution less likely."),
     reference_date: str | None = typer.Option(
         None, "--reference-date", help="Last day of the 90-day history (YYYY-MM-DD); default today."),
     no_prepare: bool = typer.Option(False, "--no-prepare", help="Skip model training, indexes and scoring."),

@@ -116,19 +116,42 @@ def offline_figures(moments: list[Moment], truths: dict[int, Truth], ranker: Ran
     hits: dict[str, list[int]] = defaultdict(list)
     reply_vectors = matcher or ReplyMatcher(encoder)
     for m in moments:
-        truth = truths.get(m.conversation_id)
-        if truth is None or m.seq is None or (resolution_linked and not truth.resolved_happier):
-            continue
-        order = order_of(ranker, m)
-        if m.kind == "nba" and m.seq in truth.next_action:
-            hits["next_action_hit@1"].append(int(bool(order) and m.labels[order[0]] == truth.next_action[m.seq]))
-        elif m.kind == "reply" and m.seq in truth.next_reply:
-            top = [m.labels[i] for i in order[:3]]
-            hits["reply_recall@3"].append(int(reply_vectors.any_same(top, truth.next_reply[m.seq])))
-        elif m.kind == "kb" and truth.article is not None and m.seq == truth.knowledge_seq:
-            hits["knowledge_hit@3"].append(int(str(truth.article) in [m.labels[i] for i in order[:3]]))
+        scored = moment_hit(m, truths, ranker, reply_vectors, resolution_linked=resolution_linked)
+        if scored is not None:
+            hits[scored[0]].append(scored[1])
     return {name: (round(float(np.mean(v)), 4) if v else None) for name, v in sorted(hits.items())} | {
         f"n_{name}": len(v) for name, v in sorted(hits.items())}
+
+
+def moment_hit(m: Moment, truths: dict[int, Truth], ranker: Ranker, matcher: "ReplyMatcher",
+               *, resolution_linked: bool = False) -> tuple[str, int] | None:
+    """(figure, 1 if the ranker's order hits what the agent really did else 0), or None when the moment is not scored."""
+    truth = truths.get(m.conversation_id)
+    if truth is None or m.seq is None or (resolution_linked and not truth.resolved_happier):
+        return None
+    if m.kind == "nba" and m.seq in truth.next_action:
+        order = order_of(ranker, m)
+        return "next_action_hit@1", int(bool(order) and m.labels[order[0]] == truth.next_action[m.seq])
+    if m.kind == "reply" and m.seq in truth.next_reply:
+        top = [m.labels[i] for i in order_of(ranker, m)[:3]]
+        return "reply_recall@3", int(matcher.any_same(top, truth.next_reply[m.seq]))
+    if m.kind == "kb" and truth.article is not None and m.seq == truth.knowledge_seq:
+        return "knowledge_hit@3", int(str(truth.article) in [m.labels[i] for i in order_of(ranker, m)[:3]])
+    return None
+
+
+def discordant(moments: list[Moment], truths: dict[int, Truth], a: Ranker, b: Ranker, matcher: "ReplyMatcher",
+               *, resolution_linked: bool = True) -> dict[str, list[int]]:
+    """Per figure, [moments only `a` got right, moments only `b` got right]: the paired view of a difference."""
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for m in moments:
+        hit_a = moment_hit(m, truths, a, matcher, resolution_linked=resolution_linked)
+        if hit_a is None:
+            continue
+        hit_b = moment_hit(m, truths, b, matcher, resolution_linked=resolution_linked)
+        if hit_a[1] != hit_b[1]:
+            out[hit_a[0]][0 if hit_a[1] else 1] += 1
+    return {name: out[name] for name in sorted(out)}
 
 
 def order_of(ranker: Ranker, m: Moment) -> list[int]:

@@ -3,11 +3,15 @@
     ranker = load_ranker(settings, tenant_slug)
     ordered = ranker.rerank("kb", hits, {"intent_probs": {...}, "actions": [...]})
 
-A candidate keeps its base score (retrieval, response selection, action statistics),
+Knowledge and replies: a candidate keeps its base score (retrieval, response selection),
 normalised so the best candidate is 1, and gains `weight x lift`, where lift is how much more
-often (in log-odds) suggestions with its key ended accepted-and-resolved-with-a-happier-customer
-than their peers for the reasons this conversation is likely about (`stats.SuggestionStats`).
-With no evidence the lift is 0 and the base order stands.
+often (in log-odds) suggestions with its key were accepted, and (outcome objective) how much better
+their conversations went when they were, than their peers for the reasons this conversation is
+likely about (`stats.SuggestionStats`). With no evidence the lift is 0 and the base order stands.
+
+Next actions are alternatives at one point of a procedure, so their evidence is a distribution:
+assist's probabilities are the prior, updated with how often each move was taken there (clicks) or
+taken in a conversation that went well (outcome), see `Ranker._posterior_scores`.
 
 The ranker in a process is the current version's snapshot (parameters + stats, saved by a
 retrain) plus every feedback row joined since that snapshot, read incrementally by id: a closed

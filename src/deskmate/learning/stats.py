@@ -11,7 +11,10 @@ customer's sentiment shift; see `feedback.reward_for`). Two readings of the same
   acceptance measures well (bench/learning_curve.py on the demo: the folded form trailed click-only
   by up to 0.005 on resolution-linked hit rates, the two-term form is level with it).
 
-Both shrink toward the reason's (then the kind's) average with `prior` pseudo-observations,
+Next actions read the same cells as counts (`taken`: how often a move was taken at a point, or
+taken in a conversation that went well) to update assist's probabilities (`ranking.Ranker`).
+
+Both readings shrink toward the reason's (then the kind's) average with `prior` pseudo-observations,
 so one lucky click does not move a ranking. Counts are additive, so online updates are one
 `add` per joined row and a retrain is a fresh fold over all rows.
 """
