@@ -285,8 +285,8 @@ def record_retrained(state: dict) -> dict[str, list]:
 def learn(state: dict, args) -> dict:
     """The simulated agent's stream (outcome-aware and click-only), the curve, the product path, the gaps."""
     from _learning_report import gap_report, learned_differences
-    from deskmate.learning.evaluation import ReplyMatcher
-    from deskmate.learning.ranking import merged_params
+    from deskmate.learning.evaluation import ReplyMatcher, discordant
+    from deskmate.learning.ranking import Ranker, merged_params
     from deskmate.learning.simulation import SimulatedAgent, simulate_stream
     from deskmate.learning.stats import SuggestionStats
     from deskmate.nlp.encoder import get_encoder
@@ -332,9 +332,6 @@ def learn(state: dict, args) -> dict:
         comparison[objective] = {
             "all": figures_at(held_moments, truths, snaps["final"], params, encoder, matcher),
             "resolution_linked": figures_at(held_moments, truths, snaps["final"], params, encoder, matcher, linked=True)}
-
-    from deskmate.learning.evaluation import discordant
-    from deskmate.learning.ranking import Ranker
 
     comparison["discordant"] = discordant(held_moments, truths, Ranker(runs["outcome"][0]["final"], runs["outcome"][1]),
                                           Ranker(runs["clicks"][0]["final"], runs["clicks"][1]), matcher)

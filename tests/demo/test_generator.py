@@ -228,4 +228,3 @@ def test_with_consequences_the_popular_shortcut_is_the_move_that_fails():
     resolved = [t for t in reached if t["outcome"] == "resolved"]
     assert len(skipped) > 0.5 * len(reached)
     assert sum("record-reason" in t["skipped"] for t in resolved) < 0.5 * len(resolved)
-

@@ -109,7 +109,7 @@ class Ranker:
             seen = sum(counts)
             return [(c + strength * p) / (seen + strength) for c, p in zip(counts, prior)]
 
-        return mix_over_reasons(probs, posterior)
+        return mix_over_reasons(probs, posterior).tolist()
 
     def rerank(self, kind: str, candidates: Sequence[Any], context: dict | None = None) -> list:
         """The same candidates, best first (ties keep assist's order)."""

@@ -22,6 +22,8 @@ so one lucky click does not move a ranking. Counts are additive, so online updat
 from __future__ import annotations
 
 import math
+
+import numpy as np
 from dataclasses import dataclass, field
 
 ANY = "*"
@@ -112,7 +114,7 @@ class SuggestionStats:
                 out += weight * (_logit(mean) - _logit(base))
             return out
 
-        return mix_over_reasons(intent_probs, value)
+        return float(mix_over_reasons(intent_probs, value))
 
     # ---- persistence -------------------------------------------------------------------
 
@@ -139,23 +141,12 @@ class SuggestionStats:
 
 def mix_over_reasons(intent_probs: dict[str, float], value):
     """E[value(reason)] under the intent distribution; the probability mass it leaves reads the
-    evidence across reasons (ANY). `value` may return a float or a list of floats."""
-    total, mass = None, 0.0
-
-    def add(weight: float, v):
-        nonlocal total
-        if isinstance(v, list):
-            total = [weight * x for x in v] if total is None else [t + weight * x for t, x in zip(total, v)]
-        else:
-            total = weight * v if total is None else total + weight * v
-
-    for reason, p in intent_probs.items():
-        if p > 0:
-            add(p, value(reason))
-            mass += p
+    evidence across reasons (ANY). `value` returns a number or a list of numbers (one per candidate)."""
+    weights = {reason: p for reason, p in intent_probs.items() if p > 0}
+    mass = sum(weights.values())
     if mass < 0.999:
-        add(1.0 - mass, value(ANY))
-    return total
+        weights[ANY] = weights.get(ANY, 0.0) + 1.0 - mass
+    return sum(p * np.asarray(value(reason), dtype=float) for reason, p in weights.items())
 
 
 def _logit(p: float) -> float:
