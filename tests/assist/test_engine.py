@@ -181,3 +181,30 @@ def test_the_sweep_raises_long_silence_while_the_customer_waits(demo, engine):
     with demo.session() as s:
         answered = engine.process(s, state, _turn(2, "agent", "Sorry for the wait!", at=T0 + timedelta(minutes=6)))
     assert [a.id for a in answered.alerts if a.kind == "long_silence"] == [alert.id]  # same alert, same id
+
+
+class ReversingRanker:
+    """A ranker (the engine's `rerank` interface) that puts the last candidate first and keeps what it was asked."""
+
+    def __init__(self):
+        self.asked: dict[str, list] = {}
+
+    def rerank(self, kind, candidates, context=None):
+        self.asked[kind] = list(candidates)
+        return list(reversed(candidates))
+
+
+def test_the_ranker_passed_in_orders_the_suggestions(demo, engine):
+    from deskmate.assist.engine import AssistEngine
+
+    ranker = ReversingRanker()
+    reordered = AssistEngine(demo.settings, tenant_id=demo.tenant_id, tenant_slug=demo.tenant,
+                             tenant_settings=engine.tenant_settings, models=engine.models, encoder=engine.encoder,
+                             procedures=engine.procedures, ranker=ranker)
+    conv = _past(demo, "order_status")
+    with demo.session() as s:
+        state = _start(reordered, s, conv, reason="order_status", conversation_id=10**6 + 7)
+        update = reordered.process(s, state, _turn(1, "customer", "where is my order? it has not arrived yet"))
+    assert len(ranker.asked["kb"]) >= 2  # the engine asked the ranker it was given, not a global one
+    expected = [hit.article_id for hit in reversed(ranker.asked["kb"])][:len(update.knowledge)]
+    assert [k.article_id for k in update.knowledge] == expected

@@ -74,6 +74,35 @@ def test_model_learns_outcomes_and_round_trips(tmp_path):
     assert (tmp_path / "m" / "resolution.json").exists()
 
 
+def _fitted(seed: int = 7, n: int = 120) -> ResolutionModel:
+    rng = random.Random(seed)
+    labels = [rng.choice(["resolved", "resolved", "unresolved", "escalated", "abandoned"]) for _ in range(n)]
+    return ResolutionModel(calibration_folds=0).fit([make_sample(_variant(rng, y)) for y in labels], labels)
+
+
+def test_the_workspace_model_is_a_store_version_loaded_once(tmp_path):
+    from deskmate.modelstore import ModelStore
+    from deskmate.outcomes.resolution import (
+        RESOLUTION, load_workspace_model, model_path, save_workspace_model,
+    )
+
+    assert load_workspace_model(tmp_path, "acme") is None
+    first = _fitted()
+    version = save_workspace_model(tmp_path, "acme", first)
+    loaded = load_workspace_model(tmp_path, "acme")
+    assert version == first.version == loaded.version and load_workspace_model(tmp_path, "acme") is loaded
+    # transitional: a model written where outcomes.service still writes it is taken into the store
+    second = _fitted(seed=8)
+    second.version = first.version + "-b"
+    second.save(model_path(tmp_path, "acme"))
+    assert load_workspace_model(tmp_path, "acme").version == second.version
+    assert not model_path(tmp_path, "acme").exists()
+    store = ModelStore(tmp_path)
+    assert store.versions(RESOLUTION, "acme") == [first.version, second.version]
+    assert store.rollback(RESOLUTION, "acme") == first.version
+    assert load_workspace_model(tmp_path, "acme").version == first.version
+
+
 def test_load_rejects_a_foreign_file(tmp_path):
     import joblib
 

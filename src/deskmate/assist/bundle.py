@@ -1,18 +1,14 @@
 """The trained pieces of live assist for one workspace, saved as a version, loaded once per process.
 
-Layout: <models_dir>/<tenant slug>/assist/<version>/ holding numpy arrays and JSON (no pickles,
-so a model directory is safe to copy between machines), and assist/current.json naming the
-version in use. A process re-reads current.json at most every `RELOAD_SECONDS`, so a new version
-(from `deskmate prepare`, or promoted by the learning loop) is picked up without a restart,
-and requests never load anything.
+A version is a directory of numpy arrays and JSON (no pickles, so a model directory is safe to
+copy between machines), kept by the one model store (`deskmate.modelstore`, kind `ASSIST`): it
+names the current version, caches what a process loaded, and picks up a version promoted
+elsewhere (`deskmate prepare`) within `modelstore.RECHECK_SECONDS`, so requests never load anything.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +16,8 @@ from deskmate.assist.actions import ActionModel
 from deskmate.assist.escalation import EscalationModel
 from deskmate.assist.replies import ReplyModel
 from deskmate.assist.vector_index import IVFIndex
+from deskmate.modelstore import Kind, ModelStore
 
-RELOAD_SECONDS = 10.0
 FORMAT = 1
 
 
@@ -62,85 +58,28 @@ class AssistModels:
                    passages=passages, passages_watermark=meta["passages_watermark"], info=meta["info"])
 
 
-def assist_dir(settings, tenant_slug: str) -> Path:
-    return Path(settings.models_dir) / tenant_slug / "assist"
+ASSIST = Kind("assist", write=lambda models, directory: models.save(directory), read=AssistModels.load)
 
 
-def save_version(settings, tenant_slug: str, models: AssistModels, *, make_current: bool = True) -> Path:
-    root = assist_dir(settings, tenant_slug)
-    target = root / models.version
-    tmp = root / f".{models.version}.{os.getpid()}.tmp"
-    models.save(tmp)
-    if target.exists():
-        import shutil
-
-        shutil.rmtree(target)
-    os.replace(tmp, target)
-    if make_current:
-        set_current(settings, tenant_slug, models.version)
-    return target
+def save_version(settings, tenant_slug: str, models: AssistModels, *, make_current: bool = True) -> str:
+    """Save the models as version `models.version` (replacing a version of that name); returns the version."""
+    return ModelStore.of(settings).save(ASSIST, tenant_slug, models, {"conversations": models.info.get("conversations")},
+                                        version=models.version, make_current=make_current)
 
 
 def set_current(settings, tenant_slug: str, version: str) -> None:
     """Point the workspace at a saved version (promotion and rollback both go through here)."""
-    root = assist_dir(settings, tenant_slug)
-    if not (root / version / "assist.json").exists():
-        from deskmate.errors import NotFound
-
-        raise NotFound(f"no assist model version {version!r} for workspace {tenant_slug!r}")
-    tmp = root / f".current.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({"version": version, "set_at": time.time()}))
-    os.replace(tmp, root / "current.json")
+    ModelStore.of(settings).promote(ASSIST, tenant_slug, version)
 
 
 def current_version(settings, tenant_slug: str) -> str | None:
-    try:
-        return json.loads((assist_dir(settings, tenant_slug) / "current.json").read_text())["version"]
-    except (FileNotFoundError, KeyError, ValueError):
-        return None
+    return ModelStore.of(settings).current(ASSIST, tenant_slug, required=False)
 
 
 def list_versions(settings, tenant_slug: str) -> list[str]:
-    root = assist_dir(settings, tenant_slug)
-    return sorted(p.name for p in root.iterdir() if (p / "assist.json").exists()) if root.exists() else []
-
-
-class _Registry:
-    """Process-wide cache: (models_dir, tenant) -> loaded models, re-checked every RELOAD_SECONDS."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._loaded: dict[tuple[str, str], tuple[str | None, AssistModels | None, float]] = {}
-
-    def get(self, settings, tenant_slug: str) -> AssistModels | None:
-        key = (str(settings.models_dir), tenant_slug)  # no resolve(): it stats every path component, per message
-        now = time.monotonic()
-        entry = self._loaded.get(key)
-        if entry is not None and now - entry[2] < RELOAD_SECONDS:
-            return entry[1]
-        with self._lock:
-            entry = self._loaded.get(key)
-            if entry is not None and now - entry[2] < RELOAD_SECONDS:
-                return entry[1]
-            version = current_version(settings, tenant_slug)
-            if entry is not None and entry[0] == version:
-                self._loaded[key] = (version, entry[1], now)
-                return entry[1]
-            models = AssistModels.load(assist_dir(settings, tenant_slug) / version) if version else None
-            self._loaded[key] = (version, models, now)
-            return models
-
-    def forget(self, settings=None, tenant_slug: str | None = None) -> None:
-        with self._lock:
-            if settings is None:
-                self._loaded.clear()
-            else:
-                self._loaded.pop((str(settings.models_dir), tenant_slug), None)
-
-
-registry = _Registry()
+    return ModelStore.of(settings).versions(ASSIST, tenant_slug)
 
 
 def load_models(settings, tenant_slug: str) -> AssistModels | None:
-    """The workspace's current assist models (None before `prepare`), cached per process."""
-    return registry.get(settings, tenant_slug)
+    """The workspace's current assist models (None before `prepare`), loaded once per process."""
+    return ModelStore.of(settings).load(ASSIST, tenant_slug, required=False)

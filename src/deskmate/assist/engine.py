@@ -32,6 +32,8 @@ from deskmate.assist.summary import summarize
 from deskmate.assist.templating import customer_values, fill
 from deskmate.assist.tracking import observe
 from deskmate.db import utcnow
+from deskmate.learning.ranking import load_ranker
+from deskmate.nlp.intent import OPENING_MESSAGES
 
 log = logging.getLogger("deskmate.assist")
 # The desk names an intent once the model's calibrated probability is a majority. The model's own
@@ -41,13 +43,10 @@ log = logging.getLogger("deskmate.assist")
 # (`intent_confidence`, stricter or looser); the candidates are always shown.
 INTENT_CONFIDENCE = 0.5
 # The intent is read from the customer's opening messages joined, as the workspace intent model is
-# trained (deskmate.nlp.intent_store.opening_texts): that is where people say why they came ("hi" /
+# trained (deskmate.nlp.intent.opening_texts): that is where people say why they came ("hi" /
 # "I was charged twice"); later turns answer the agent's questions. Measured on the demo, the joined
 # opening beat every per-message vote we tried (geometric, arithmetic, most informative message).
-try:
-    from deskmate.nlp.intent_store import OPENING_MESSAGES as INTENT_MESSAGES
-except ImportError:  # pragma: no cover - the nlp domain ships it
-    INTENT_MESSAGES = 2
+INTENT_MESSAGES = OPENING_MESSAGES
 INTENT_CANDIDATES = 5
 REPLIES_SHOWN = 3
 KNOWLEDGE_SHOWN = 3
@@ -80,8 +79,11 @@ def _display(label: str | None) -> str:
 
 
 class AssistEngine:
+    """`ranker` re-orders candidates (`rerank(kind, candidates, context)`): the workspace's live ranker, or in a
+    replay the one measured. Transitional: without one, `load_ranker` is asked per list."""
+
     def __init__(self, settings, *, tenant_id: int, tenant_slug: str, tenant_settings: dict | None,
-                 models: AssistModels | None, intent_model=None, encoder=None, procedures=None):
+                 models: AssistModels | None, intent_model=None, encoder=None, procedures=None, ranker=None):
         from deskmate.nlp.encoder import get_encoder
 
         limit_blas_threads()
@@ -90,8 +92,8 @@ class AssistEngine:
         self.encoder = encoder or get_encoder(settings)
         self.models = models
         self.intent_model = intent_model
-        self.procedures = procedures or {}  # reason -> (name, [actions], article_id)
-        self.use_learning = True
+        self.ranker = ranker
+        self.set_procedures(procedures or {})
         self.configure(tenant_settings or {})
         passages = models.passages if models is not None else None
         self.dense = DenseKnowledgeIndex(tenant_id, passages, models.passages_watermark if models else 0)
@@ -106,19 +108,25 @@ class AssistEngine:
         self.rules = alerting.policy_rules(tenant_settings)
         self.silence_limit = float(tenant_settings.get("silence_seconds") or alerting.DEFAULT_SILENCE_SECONDS)
 
+    def set_procedures(self, procedures: dict) -> None:
+        """The workspace's procedures: reason -> (name, [actions], article_id); `procedures_age` says how old."""
+        self.procedures = procedures
+        self._procedures_at = time.monotonic()
+
+    def procedures_age(self) -> float:
+        """Seconds since the procedures were last set (the caller reloads them when they are stale)."""
+        return time.monotonic() - self._procedures_at
+
     def _rerank(self, kind: str, candidates: list, state: ConversationState, probs: dict) -> list:
-        """Outcome-aware re-ranking by the learning loop (deskmate.learning.ranking), when it is installed;
-        advisory: any failure there leaves assist's own order."""
-        if len(candidates) < 2 or not self.use_learning:
+        """Outcome-aware re-ranking by the learning loop's ranker; advisory: any failure there leaves
+        assist's own order."""
+        if len(candidates) < 2:
             return candidates
         try:
-            from deskmate.learning.ranking import load_ranker
-
+            ranker = self.ranker if self.ranker is not None else load_ranker(self.settings, self.tenant_slug)
             context = {"conversation_id": state.conversation_id, "seq": state.last_seq, "intent_probs": probs,
                        "reason": state.reason, "actions": list(state.actions)}
-            return list(load_ranker(self.settings, self.tenant_slug).rerank(kind, candidates, context))
-        except ImportError:
-            self.use_learning = False
+            return list(ranker.rerank(kind, candidates, context))
         except Exception:  # noqa: BLE001 - a ranking problem must never cost the agent their suggestions
             log.exception("learning re-ranking failed for %s; keeping assist's order", kind)
         return candidates
@@ -155,6 +163,16 @@ class AssistEngine:
     def forget(self, conversation_id: int) -> None:
         with self._lock:
             self.states.pop(conversation_id, None)
+
+    def followed_states(self) -> list[ConversationState]:
+        """The conversations this engine follows now (a copy: safe to walk while messages arrive)."""
+        with self._lock:
+            return list(self.states.values())
+
+    def adopt_states(self, other: "AssistEngine") -> None:
+        """Keep following `other`'s conversations (a model upgrade replaces the engine, not the conversations)."""
+        with other._lock:
+            self.states = other.states
 
     def catch_up(self, state: ConversationState, turns: list[Turn]) -> None:
         """Fold in turns this process has not seen (a restart, another worker) without building updates."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from deskmate.assist.actions import ActionModel
 from deskmate.assist.escalation import EscalationModel
-from deskmate.assist.bundle import AssistModels, current_version, load_models, registry, save_version
+from deskmate.assist.bundle import AssistModels, current_version, load_models, save_version
 from deskmate.assist.vector_index import IVFIndex
 from deskmate.assist.history import PastConversation, history_ids, load_conversations
 from deskmate.assist.replies import ReplyExample, ReplyModel, dialogue_position
@@ -204,5 +204,4 @@ def prepare_workspace(settings, sessionmaker, tenant_id: int, progress=True, *, 
     models.passages, models.passages_watermark = passages, watermark
     models.info["fingerprint"] = fingerprint
     save_version(settings, slug, models)
-    registry.forget(settings, slug)
     return models

@@ -193,7 +193,9 @@ def _key(settings, tenant_slug: str) -> tuple[str, str, str]:
     return str(Path(settings.models_dir).resolve()), settings.database_url, tenant_slug
 
 
-class _Registry:
+class _LiveRankers:
+    """The live ranker object per workspace (a model version plus feedback joined since; not a model store)."""
+
     def __init__(self):
         self._lock = threading.Lock()
         self._rankers: dict[tuple[str, str, str], LiveRanker] = {}
@@ -221,7 +223,7 @@ class _Registry:
             self._rankers.clear()
 
 
-registry = _Registry()
+registry = _LiveRankers()
 
 
 def load_ranker(settings, tenant_slug: str) -> Ranker:

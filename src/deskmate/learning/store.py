@@ -1,23 +1,21 @@
-"""Where ranker versions live: <models_dir>/<tenant>/learning/<version>/ranker.json and current.json.
+"""Ranker versions: a snapshot (parameters + stats) per version, kept by the one model store (kind `RANKER`).
 
-JSON only (no pickles), written to a temporary file and renamed, so a process reading the
-current version never sees half of one. The database table `learning_model_versions` keeps
-each version's replay scores and fate; this directory keeps what the live ranker loads.
+JSON only (no pickles); `deskmate.modelstore` writes it atomically and names the current version.
+The database table `learning_model_versions` keeps each version's replay scores and fate; the
+store keeps what the live ranker loads.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 
-from deskmate.errors import NotFound
 from deskmate.learning.stats import SuggestionStats
+from deskmate.modelstore import Kind, ModelStore, new_version
 
 FORMAT = 1
 
@@ -30,54 +28,49 @@ class Snapshot:
     watermark: int
     info: dict
 
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "ranker.json").write_text(json.dumps({
+            "format": FORMAT, "version": self.version, "params": self.params, "stats": self.stats.to_json(),
+            "watermark": self.watermark, "info": self.info}))
 
-def learning_dir(settings, tenant_slug: str) -> Path:
-    return Path(settings.models_dir) / tenant_slug / "learning"
-
-
-def _write(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(payload))
-    os.replace(tmp, path)
-
-
-def save_snapshot(settings, tenant_slug: str, snapshot: Snapshot) -> Path:
-    path = learning_dir(settings, tenant_slug) / snapshot.version / "ranker.json"
-    _write(path, {"format": FORMAT, "version": snapshot.version, "params": snapshot.params,
-                  "stats": snapshot.stats.to_json(), "watermark": snapshot.watermark, "info": snapshot.info})
-    return path
+    @classmethod
+    def load(cls, directory: Path) -> "Snapshot":
+        raw = json.loads((directory / "ranker.json").read_text())
+        return cls(raw["version"], raw.get("params") or {}, SuggestionStats.from_json(raw.get("stats") or {}),
+                   int(raw.get("watermark", 0)), raw.get("info") or {})
 
 
-def load_snapshot(settings, tenant_slug: str, version: str) -> Snapshot | None:
-    path = learning_dir(settings, tenant_slug) / version / "ranker.json"
-    try:
-        raw = json.loads(path.read_text())
-    except (FileNotFoundError, ValueError):
+RANKER = Kind("ranker", write=lambda snapshot, directory: snapshot.save(directory), read=Snapshot.load)
+
+
+def save_snapshot(settings, tenant_slug: str, snapshot: Snapshot) -> str:
+    """Save a version (not yet current: `versions.promote` decides)."""
+    return ModelStore.of(settings).save(RANKER, tenant_slug, snapshot, {"watermark": snapshot.watermark},
+                                        version=snapshot.version)
+
+
+def load_snapshot(settings, tenant_slug: str, version: str | None) -> Snapshot | None:
+    """A saved version, shared by this process (copy its stats before changing them); None if there is none."""
+    if not version or not snapshot_exists(settings, tenant_slug, version):
         return None
-    return Snapshot(raw["version"], raw.get("params") or {}, SuggestionStats.from_json(raw.get("stats") or {}),
-                    int(raw.get("watermark", 0)), raw.get("info") or {})
+    return ModelStore.of(settings).load(RANKER, tenant_slug, version)
 
 
 def snapshot_exists(settings, tenant_slug: str, version: str) -> bool:
-    return (learning_dir(settings, tenant_slug) / version / "ranker.json").exists()
+    return ModelStore.of(settings).exists(RANKER, tenant_slug, version)
 
 
 def set_current(settings, tenant_slug: str, version: str) -> None:
-    if not snapshot_exists(settings, tenant_slug, version):
-        raise NotFound(f"no ranker version {version!r} for workspace {tenant_slug!r}")
-    _write(learning_dir(settings, tenant_slug) / "current.json", {"version": version, "set_at": time.time()})
+    ModelStore.of(settings).promote(RANKER, tenant_slug, version)
 
 
 def current_version(settings, tenant_slug: str) -> str | None:
-    try:
-        return json.loads((learning_dir(settings, tenant_slug) / "current.json").read_text())["version"]
-    except (FileNotFoundError, KeyError, ValueError):
-        return None
+    return ModelStore.of(settings).current(RANKER, tenant_slug, required=False)
 
 
 def new_version_name() -> str:
-    return time.strftime("r%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000:06d}"
+    return "r" + new_version()
 
 
 # ---- database access for the live ranker (which is handed settings, not a session) ----------

@@ -1,9 +1,9 @@
 """Ranker versions: record each with its replay scores, promote only what is not worse, roll back to any.
 
-The snapshot a live process loads is on disk (`store`); its history (scores, the baseline it was
-compared with, the decision and why) is in `learning_model_versions`. Promotion and rollback both
-point `current.json` at a saved snapshot, so every process picks the change up within
-`ranking.RELOAD_SECONDS`; this process's ranker is told at once.
+The snapshot a live process loads is in the model store (`store`); its history (scores, the baseline
+it was compared with, the decision and why) is in `learning_model_versions`. Promotion and rollback
+both make a saved snapshot the store's current version, so every process picks the change up within
+`ranking.RELOAD_SECONDS` (plus the store's pointer recheck); this process's ranker is told at once.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from deskmate.db import utcnow
 from deskmate.errors import InvalidInput, NotFound
 from deskmate.learning import store
 from deskmate.learning.models import ModelVersion
+from deskmate.learning.ranking import registry
 
 GATED = ("next_action_hit@1", "reply_recall@3", "knowledge_hit@3")
 TOLERANCE = 0.005  # replay noise on a few hundred conversations; a drop beyond this is a real drop
@@ -63,10 +64,8 @@ def record(session: Session, *, settings, tenant, snapshot: store.Snapshot, scor
 
 
 def promote(session: Session, *, settings, tenant, row: ModelVersion) -> ModelVersion:
-    from deskmate.learning.ranking import registry
-
     if not store.snapshot_exists(settings, tenant.slug, row.version):
-        raise NotFound(f"ranker version {row.version!r} has no saved snapshot in {store.learning_dir(settings, tenant.slug)}")
+        raise NotFound(f"ranker version {row.version!r} has no saved snapshot in {settings.models_dir}")
     for other in session.scalars(select(ModelVersion).where(ModelVersion.tenant_id == tenant.id,
                                                             ModelVersion.status == "current", ModelVersion.id != row.id)):
         other.status = "retired"

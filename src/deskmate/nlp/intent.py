@@ -34,6 +34,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from deskmate.errors import InvalidInput, NotFound
+from deskmate.modelstore import Kind, ModelStore
 from deskmate.nlp.intent_calibration import (
     CALIBRATION_FOLDS,
     HeldOut,
@@ -404,27 +405,49 @@ class IntentClassifier:
         return model
 
 
-# ---- workspace models (kept here: other domains import them from deskmate.nlp.intent) ------
+# ---- training recipe and the workspace's model --------------------------------------------
+
+OPENING_MESSAGES = 2  # the reason for contact is nearly always in the customer's first one or two messages
 
 
-def workspace_intent_dir(settings, tenant_slug: str) -> Path:
-    return Path(settings.models_dir) / tenant_slug / "intent"
-
-
-def current_version(settings, tenant_slug: str) -> str | None:
-    pointer = workspace_intent_dir(settings, tenant_slug) / "CURRENT"
-    return pointer.read_text().strip() or None if pointer.exists() else None
-
-
-def load_workspace_intent_model(settings, tenant_slug: str) -> IntentClassifier | None:
-    """The workspace's current intent model, or None; reloaded only when a new version is published."""
-    from deskmate.nlp.intent_store import load_current_model
-
-    return load_current_model(settings, tenant_slug)
+def opening_texts(customer_texts: Sequence[str], max_messages: int = OPENING_MESSAGES) -> list[str]:
+    """The training texts of one conversation: its first message, then its first two joined (what assist asks)."""
+    said = [t.strip() for t in customer_texts if t and t.strip()]
+    return [" ".join(said[:k]) for k in range(1, min(len(said), max_messages) + 1)]
 
 
 def training_examples(conversations) -> tuple[list[str], list[str]]:
-    """(texts, labels) from conversations in memory, the same recipe as training from the store."""
-    from deskmate.nlp.intent_store import conversation_examples
+    """(texts, labels) from conversations in memory, the same recipe as training from the database.
 
-    return conversation_examples(conversations)
+    Duck-typed: each conversation has `.reason` and `.turns` (or `.messages`) whose items
+    have `.role`, `.kind` and `.text`.
+    """
+    texts, labels = [], []
+    for conv in conversations:
+        if not getattr(conv, "reason", None):
+            continue
+        turns = getattr(conv, "turns", None) or getattr(conv, "messages", None) or []
+        said = [t.text for t in turns if t.role == "customer" and getattr(t, "kind", "text") == "text" and t.text]
+        for text in opening_texts(said):
+            texts.append(text)
+            labels.append(conv.reason)
+    return texts, labels
+
+
+# Versions live in the one model store; every version that ever labelled a message stays loadable
+# (the `intent_predictions` rows name it).
+INTENT = Kind("intent", write=lambda model, directory: model.save(directory), read=IntentClassifier.load)
+
+
+def workspace_intent_dir(settings, tenant_slug: str) -> Path:
+    """Where the workspace's intent versions are, one directory each (for `IntentClassifier.load`)."""
+    return ModelStore.of(settings).path(INTENT, tenant_slug)
+
+
+def current_version(settings, tenant_slug: str) -> str | None:
+    return ModelStore.of(settings).current(INTENT, tenant_slug, required=False)
+
+
+def load_workspace_intent_model(settings, tenant_slug: str) -> IntentClassifier | None:
+    """The workspace's current intent model, or None; loaded once per process, followed to new versions."""
+    return ModelStore.of(settings).load(INTENT, tenant_slug, required=False)

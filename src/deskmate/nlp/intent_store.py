@@ -1,37 +1,33 @@
-"""Workspace intent models trained from the store, and the record of what they predicted.
+"""Workspace intent models trained from the database, and the record of what they predicted.
 
-Layout: `<models_dir>/<tenant>/intent/<version>/` per trained version, and a `CURRENT`
-file naming the one in use, so every version that ever labelled a message stays loadable
-(the `intent_predictions` rows name it) and publishing a new one is a single atomic write.
+Trained versions go to the one model store (`deskmate.modelstore`, kind `nlp.intent.INTENT`),
+so every version that ever labelled a message stays loadable (the `intent_predictions` rows
+name it) and publishing a new one is a single atomic pointer write. This module depends on
+`deskmate.nlp.intent`, never the other way round.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deskmate.modelstore import ModelStore
 from deskmate.nlp.intent import (
+    INTENT,
+    OPENING_MESSAGES,
     IntentClassifier,
     IntentPrediction,
     current_version,
     data_fingerprint,
-    workspace_intent_dir,
+    load_workspace_intent_model,
+    opening_texts,
 )
 
-OPENING_MESSAGES = 2  # the reason for contact is nearly always in the customer's first one or two messages
 MIN_EXAMPLES_PER_INTENT = 3
-
-
-def opening_texts(customer_texts: Sequence[str], max_messages: int = OPENING_MESSAGES) -> list[str]:
-    """The training texts of one conversation: its first message, then its first two joined (what assist asks)."""
-    said = [t.strip() for t in customer_texts if t and t.strip()]
-    return [" ".join(said[:k]) for k in range(1, min(len(said), max_messages) + 1)]
 
 
 def labelled_openings(session: Session, tenant_id: int) -> tuple[list[str], list[str]]:
@@ -69,46 +65,6 @@ def drop_rare_intents(texts: list[str], labels: list[str], minimum: int = MIN_EX
     return [texts[i] for i in keep], [labels[i] for i in keep], rare
 
 
-_WORKSPACE_MODELS: dict[str, tuple[str, IntentClassifier]] = {}
-_WORKSPACE_LOCK = threading.Lock()
-
-
-def load_current_model(settings, tenant_slug: str) -> IntentClassifier | None:
-    """The workspace's current intent model, or None; reloaded only when a new version is published."""
-    version = current_version(settings, tenant_slug)
-    if version is None:
-        return None
-    path = workspace_intent_dir(settings, tenant_slug) / version
-    key = str(path.parent.resolve())
-    with _WORKSPACE_LOCK:
-        cached = _WORKSPACE_MODELS.get(key)
-        if cached and cached[0] == version:
-            return cached[1]
-        if not path.exists():
-            return None
-        model = IntentClassifier.load(path)
-        _WORKSPACE_MODELS[key] = (version, model)
-        return model
-
-
-def conversation_examples(conversations) -> tuple[list[str], list[str]]:
-    """(texts, labels) from conversations in memory, the same recipe as training from the store.
-
-    Duck-typed: each conversation has `.reason` and `.turns` (or `.messages`) whose items
-    have `.role`, `.kind` and `.text`.
-    """
-    texts, labels = [], []
-    for conv in conversations:
-        if not getattr(conv, "reason", None):
-            continue
-        turns = getattr(conv, "turns", None) or getattr(conv, "messages", None) or []
-        said = [t.text for t in turns if t.role == "customer" and getattr(t, "kind", "text") == "text" and t.text]
-        for text in opening_texts(said):
-            texts.append(text)
-            labels.append(conv.reason)
-    return texts, labels
-
-
 @dataclass
 class TrainResult:
     trained: bool
@@ -121,14 +77,11 @@ class TrainResult:
 
 
 def publish(settings, tenant_slug: str, model: IntentClassifier) -> Path:
-    """Save a model as a new version of the workspace's intent model and make it current."""
-    base = workspace_intent_dir(settings, tenant_slug)
-    path = model.save(base / model.version)
-    pointer = base / "CURRENT"
-    tmp = base / f".CURRENT.{os.getpid()}"
-    tmp.write_text(model.version)
-    os.replace(tmp, pointer)
-    return path
+    """Save a model as a new version of the workspace's intent model and make it current; returns its directory."""
+    store = ModelStore.of(settings)
+    version = store.save(INTENT, tenant_slug, model, {"classes": len(model.classes_), "examples": len(model.texts_)},
+                         version=model.version, make_current=True)
+    return store.path(INTENT, tenant_slug, version)
 
 
 def train_workspace_intent_model(
@@ -152,10 +105,10 @@ def train_workspace_intent_model(
         return TrainResult(False, current_version(settings, slug), len(texts), intents, rare,
                            reason="fewer than two intents with enough labelled conversations")
     fingerprint = data_fingerprint(texts, labels)
-    existing = load_current_model(settings, slug)
+    existing = load_workspace_intent_model(settings, slug)
     if existing is not None and not force and existing.data_sha256_ == fingerprint:
         return TrainResult(False, existing.version, len(texts), intents, rare, reason="unchanged since the last training",
-                           path=workspace_intent_dir(settings, slug) / existing.version)
+                           path=ModelStore.of(settings).path(INTENT, slug, existing.version))
     params.setdefault("encoder", settings.encoder)
     params.setdefault("models_dir", settings.models_dir)
     model = IntentClassifier(**params).fit(texts, labels, progress=progress)

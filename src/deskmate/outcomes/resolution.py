@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from deskmate.modelstore import Kind, ModelStore
 from deskmate.outcomes.features import FEATURE_NAMES, closing_text, resolution_features
 from deskmate.outcomes.transcript import Transcript
 
@@ -183,26 +183,36 @@ def rule_estimates(X: Sequence[ResolutionSample]) -> list[ResolutionEstimate]:
 
 # ---- the workspace's current model -------------------------------------------------------
 
-_cache: dict[Path, tuple[float, ResolutionModel]] = {}
-_lock = threading.Lock()
+MODEL_FILE = "resolution.joblib"
+RESOLUTION = Kind("resolution", write=lambda model, directory: model.save(directory / MODEL_FILE),
+                  read=lambda directory: ResolutionModel.load(directory / MODEL_FILE))
 
 
 def model_path(models_dir: Path, tenant_slug: str) -> Path:
-    return models_dir / tenant_slug / "outcomes" / "resolution.joblib"
+    """Transitional: where `outcomes.service` still writes a fitted model; `load_workspace_model` moves it
+    into the model store. Once the service calls `save_workspace_model`, this and `_take_in` go."""
+    return Path(models_dir) / tenant_slug / "outcomes" / MODEL_FILE
+
+
+def save_workspace_model(models_dir: Path, tenant_slug: str, model: ResolutionModel) -> str:
+    """Save a fitted model as the workspace's current version; returns the version."""
+    return ModelStore(models_dir).save(RESOLUTION, tenant_slug, model, {"n_train": model.n_train_,
+                                                                        "label_counts": model.label_counts_},
+                                       version=model.version, make_current=True)
+
+
+def _take_in(models_dir: Path, tenant_slug: str) -> None:
+    path = model_path(models_dir, tenant_slug)
+    if path.exists():
+        save_workspace_model(models_dir, tenant_slug, ResolutionModel.load(path))
+        path.unlink(missing_ok=True)
+        path.with_suffix(".json").unlink(missing_ok=True)
 
 
 def load_workspace_model(models_dir: Path, tenant_slug: str) -> ResolutionModel | None:
-    """The workspace's fitted model, reloaded only when its file changes (cached per process)."""
-    path = model_path(models_dir, tenant_slug)
-    if not path.exists():
-        return None
-    mtime = path.stat().st_mtime
-    with _lock:
-        hit = _cache.get(path)
-        if hit and hit[0] == mtime:
-            return hit[1]
-        model = ResolutionModel.load(path)
-        if getattr(model, "feature_names_", None) != FEATURE_NAMES:
-            model = None  # fitted by an older Deskmate on other features: refit (deskmate outcomes score --retrain)
-        _cache[path] = (mtime, model)
-        return model
+    """The workspace's current fitted model (None before one is fitted), loaded once per process."""
+    _take_in(models_dir, tenant_slug)
+    model = ModelStore(models_dir).load(RESOLUTION, tenant_slug, required=False)
+    if model is not None and getattr(model, "feature_names_", None) != FEATURE_NAMES:
+        return None  # fitted by an older Deskmate on other features: refit (deskmate outcomes score --retrain)
+    return model
