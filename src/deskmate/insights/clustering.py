@@ -1,21 +1,27 @@
-"""Topic discovery stages on sentence embeddings: neighbour graph -> spectral embedding -> k-means, k estimated.
+"""Topic discovery on sentence embeddings as two swappable stages: a reducer, then a clusterer.
 
-Measured on Banking77 (bench/topic_discovery.py): k-means on raw MiniLM vectors, even given the
-true k, leaves NMI at 0.79; clustering the spectral embedding of a cosine k-nearest-neighbour graph
-follows the manifold the sentences lie on and adds several points. HDBSCAN and Louvain on the
-same graph were measured too and did no better; UMAP was not needed for it.
+`TopicModel(reducer=..., clusterer=...)` takes each stage as any object with the right method,
+in BERTopic's manner: a reducer has `fit_transform(X)`, a clusterer `fit_predict(E)` (or `fit(E)`
+then `labels_`; -1 marks noise, as HDBSCAN gives). So `TopicModel(clusterer=KMeans(50))` or
+`TopicModel(reducer=PCA(20), clusterer=HDBSCAN())` are one-line changes; `Identity()` skips reducing.
 
-The number of topics is estimated, never given: the eigengaps of the graph Laplacian propose a
-few candidate k, and the most *stable* one wins (k-means on two random 80 % subsamples, agreement
-of their partitions by ARI); within STABILITY_TOLERANCE of the best, the smallest k wins, since
-stability is flat near the top and fewer topics read better. Each stage is a plain function so another reducer or clusterer is a
-one-line change (the BERTopic lesson), and `TopicModel` is sklearn-shaped: `fit(X)` sets
-`labels_`, `n_topics_`, `centroids_`.
+The defaults are what was measured best on Banking77 (bench/topic_discovery.py): k-means on raw
+MiniLM vectors, even given the true k, leaves NMI at 0.79; `SpectralReducer` (the spectral
+embedding of a cosine k-nearest-neighbour graph) follows the manifold the sentences lie on and adds
+several points. HDBSCAN and Louvain on the same graph were measured too and did no better.
+
+`EigengapKMeans` never needs the number of topics: the eigengaps of the graph Laplacian (which
+the reducer leaves in `eigenvalues_`; the model passes them as `spectrum=` to any clusterer whose
+`fit_predict` accepts that keyword) propose a few candidate k, and the most *stable* one wins
+(k-means on two random 80 % subsamples, agreement of their partitions by ARI); within
+STABILITY_TOLERANCE of the best, the smallest k wins, since stability is flat near the top and
+fewer topics read better. `TopicModel` is sklearn-shaped: `fit(X)` sets `labels_`, `n_topics_`,
+`centroids_` (in the input space, for assigning newcomers).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import inspect
 
 import numpy as np
 import scipy.sparse as sp
@@ -87,24 +93,109 @@ def stability(E: np.ndarray, k: int, *, repeats: int = 3, fraction: float = 0.8,
     return float(np.mean(scores))
 
 
-@dataclass
+def default_max_topics(n: int, k_min: int = 2) -> int:
+    """At most one topic per 15 conversations (and 200 in all): a topic of a handful reads as noise."""
+    return max(k_min, min(max(k_min, min(200, n // 15)), n - 3))
+
+
+class Identity:
+    """A reducer that keeps the vectors as they are (cluster the raw embeddings)."""
+
+    def fit_transform(self, X, y=None):
+        return X
+
+    def __repr__(self) -> str:
+        return "Identity()"
+
+
+class SpectralReducer:
+    """Cosine k-NN graph -> the smallest eigenvectors of its normalised Laplacian (ascending), rows normalised.
+
+    Leaves `eigenvalues_` (the spectrum, for choosing k) and `n_parts_` (disconnected pieces of
+    the graph: each is at least its own topic). `n_components` defaults to `default_max_topics + 1`.
+    """
+
+    def __init__(self, n_neighbors: int = 15, n_components: int | None = None, seed: int = 0):
+        self.n_neighbors, self.n_components, self.seed = n_neighbors, n_components, seed
+
+    def fit_transform(self, X: np.ndarray, y=None) -> np.ndarray:
+        n = len(X)
+        A = knn_graph(X, self.n_neighbors)
+        self.n_parts_ = int(connected_components(A, directed=False)[0])
+        m = self.n_components or default_max_topics(n) + 1
+        self.eigenvalues_, vecs = spectral_vectors(A, min(n - 2, m), seed=self.seed)
+        # Rows on the unit sphere, so a plain k-means reads them well; a clusterer that keeps only the
+        # first k columns re-normalises them, and a row's scale cancels out there.
+        return row_normalise(vecs)
+
+    def __repr__(self) -> str:
+        return f"SpectralReducer(n_neighbors={self.n_neighbors}, n_components={self.n_components}, seed={self.seed})"
+
+
+class EigengapKMeans:
+    """k-means on the first k spectral coordinates, k estimated (eigengap proposals, most stable wins)."""
+
+    def __init__(self, k_min: int = 2, k_max: int | None = None, candidates: int = 5, repeats: int = 3, seed: int = 0):
+        self.k_min, self.k_max, self.candidates, self.repeats, self.seed = k_min, k_max, candidates, repeats, seed
+
+    def fit_predict(self, E: np.ndarray, y=None, *, spectrum: np.ndarray | None = None, min_clusters: int = 1) -> np.ndarray:
+        """`spectrum`: the Laplacian eigenvalues behind E's columns (without it, k is tried over k_min..k_max)."""
+        n = len(E)
+        k_max = max(self.k_min, min(self.k_max or default_max_topics(n, self.k_min), n - 3, E.shape[1]))
+        k_low = min(max(self.k_min, min_clusters), k_max)
+        if spectrum is not None:
+            proposals = eigengap_candidates(spectrum, k_low, k_max, self.candidates)
+        else:
+            proposals = sorted({int(k) for k in np.linspace(k_low, k_max, self.candidates).round()})
+        self.scores_ = {k: stability(E, k, repeats=self.repeats, seed=self.seed) for k in proposals}
+        best = max(self.scores_.values())
+        k = min(c for c, v in self.scores_.items() if v >= best - STABILITY_TOLERANCE)
+        self.n_clusters_ = k
+        self.labels_ = KMeans(k, n_init=10, random_state=self.seed).fit_predict(row_normalise(E[:, :k]))
+        return self.labels_
+
+    def fit(self, E: np.ndarray, y=None, **kwargs) -> "EigengapKMeans":
+        self.fit_predict(E, **kwargs)
+        return self
+
+    def __repr__(self) -> str:
+        return (f"EigengapKMeans(k_min={self.k_min}, k_max={self.k_max}, candidates={self.candidates}, "
+                f"repeats={self.repeats}, seed={self.seed})")
+
+
+def _accepts(method, name: str) -> bool:
+    try:
+        return name in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def cluster_labels(clusterer, E: np.ndarray, reducer=None) -> np.ndarray:
+    """Run one clusterer stage; the reducer's spectrum goes along to clusterers that ask for it."""
+    method = getattr(clusterer, "fit_predict", None)
+    if method is None:
+        return np.asarray(clusterer.fit(E).labels_)
+    kwargs = {}
+    if getattr(reducer, "eigenvalues_", None) is not None and _accepts(method, "spectrum"):
+        kwargs = {"spectrum": reducer.eigenvalues_, "min_clusters": getattr(reducer, "n_parts_", 1)}
+    return np.asarray(method(E, **kwargs))
+
+
 class TopicModel:
-    """Spectral topic discovery with the number of topics estimated (see the module docstring)."""
+    """Topics from embeddings: reducer then clusterer (see the module docstring); k estimated by default.
 
-    n_neighbors: int = 15
-    k_min: int = 2
-    k_max: int | None = None  # default: n / 15, at most 200
-    candidates: int = 5
-    repeats: int = 3
-    max_fit: int = 12_000  # above this, fit on a sample and assign the rest to the nearest centroid
-    seed: int = 0
-    labels_: np.ndarray | None = field(default=None, init=False)
-    n_topics_: int = field(default=0, init=False)
-    centroids_: np.ndarray | None = field(default=None, init=False)
-    scores_: dict = field(default_factory=dict, init=False)
-    eigenvalues_: np.ndarray | None = field(default=None, init=False)
+    Above `max_fit` vectors the stages run on a sample and the rest join the nearest centroid.
+    """
 
-    def fit(self, X: np.ndarray) -> "TopicModel":
+    def __init__(self, reducer=None, clusterer=None, *, max_fit: int = 12_000, seed: int = 0):
+        self.reducer, self.clusterer, self.max_fit, self.seed = reducer, clusterer, max_fit, seed
+        self.labels_: np.ndarray | None = None
+        self.n_topics_ = 0
+        self.centroids_: np.ndarray | None = None
+        self.scores_: dict = {}
+        self.eigenvalues_: np.ndarray | None = None
+
+    def fit(self, X: np.ndarray, y=None) -> "TopicModel":
         X = row_normalise(np.asarray(X, dtype=np.float32))
         n = len(X)
         if n < 4:
@@ -115,24 +206,20 @@ class TopicModel:
         rng = np.random.default_rng(self.seed)
         sample = np.sort(rng.choice(n, self.max_fit, replace=False)) if n > self.max_fit else np.arange(n)
         Xs = X[sample]
-        k_max = max(self.k_min, min(self.k_max or max(self.k_min, min(200, len(Xs) // 15)), len(Xs) - 3))
-        A = knn_graph(Xs, self.n_neighbors)
-        n_parts, _ = connected_components(A, directed=False)
-        vals, vecs = spectral_vectors(A, min(len(Xs) - 2, k_max + 1), seed=self.seed)
-        self.eigenvalues_ = vals
-        k_low = max(self.k_min, n_parts)  # each disconnected piece is at least its own topic
-        proposals = eigengap_candidates(vals, k_low, k_max, self.candidates)
-        self.scores_ = {k: stability(vecs, k, repeats=self.repeats, seed=self.seed) for k in proposals}
-        best = max(self.scores_.values())
-        k = min(c for c, v in self.scores_.items() if v >= best - STABILITY_TOLERANCE)
-        labels = KMeans(k, n_init=10, random_state=self.seed).fit_predict(row_normalise(vecs[:, :k]))
-        self.centroids_ = centroids(Xs, labels, k)
+        self.reducer_ = self.reducer if self.reducer is not None else SpectralReducer(seed=self.seed)
+        self.clusterer_ = self.clusterer if self.clusterer is not None else EigengapKMeans(seed=self.seed)
+        E = np.asarray(self.reducer_.fit_transform(Xs))
+        labels = cluster_labels(self.clusterer_, E, self.reducer_).astype(int)
+        self.eigenvalues_ = getattr(self.reducer_, "eigenvalues_", None)
+        self.scores_ = dict(getattr(self.clusterer_, "scores_", {}) or {})
+        k = int(labels.max()) + 1 if (labels >= 0).any() else 0
+        self.centroids_ = centroids(Xs[labels >= 0], labels[labels >= 0], k)
         self.n_topics_ = k
-        if len(sample) < n:
-            self.labels_ = nearest(X, self.centroids_)[0]
-        else:
-            self.labels_ = labels
+        self.labels_ = nearest(X, self.centroids_)[0] if len(sample) < n else labels
         return self
+
+    def __repr__(self) -> str:
+        return f"TopicModel(reducer={self.reducer!r}, clusterer={self.clusterer!r}, max_fit={self.max_fit}, seed={self.seed})"
 
 
 def centroids(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:

@@ -125,10 +125,10 @@ def refit_topics(session: Session, tenant_id: int, *, model: TopicModel | None =
     dim = len(rows[0].embedding) // 4
     X = row_normalise(vectors_of([r.embedding for r in rows], dim))
     model = (model or TopicModel()).fit(X)
-    labels = model.labels_.copy()
-    sizes = np.bincount(labels, minlength=model.n_topics_)
+    labels = model.labels_.copy()  # -1: noise, for clusterers that leave some out (HDBSCAN)
+    sizes = np.bincount(labels[labels >= 0], minlength=model.n_topics_)
     small = sizes < MIN_TOPIC_SIZE
-    labels[small[labels]] = -1  # a handful of odd conversations is noise, not a topic
+    labels[(labels >= 0) & small[np.maximum(labels, 0)]] = -1  # a handful of odd conversations is noise, not a topic
     keep = [c for c in range(model.n_topics_) if not small[c]]
     remap = {c: i for i, c in enumerate(keep)}
     labels = np.array([remap.get(c, -1) for c in labels])
@@ -139,7 +139,8 @@ def refit_topics(session: Session, tenant_id: int, *, model: TopicModel | None =
     old = active_topics(session, tenant_id)
     matched = _match(old, C)
     fit = InsightTopicFit(tenant_id=tenant_id, conversations=len(rows), topics=len(keep), params={
-        "model": type(model).__name__, "n_neighbors": getattr(model, "n_neighbors", None),
+        "model": type(model).__name__, "reducer": repr(getattr(model, "reducer_", None)),
+        "clusterer": repr(getattr(model, "clusterer_", None)),
         "candidates": {str(k): round(v, 4) for k, v in getattr(model, "scores_", {}).items()}})
     session.add(fit)
     session.flush()
