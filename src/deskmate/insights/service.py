@@ -18,6 +18,7 @@ from deskmate.insights import alerts as alerts_mod
 from deskmate.insights import topics as topics_mod
 from deskmate.insights.models import InsightAlert, InsightRecord
 from deskmate.insights.records import refresh_records
+from deskmate.timeparse import parse_since  # noqa: F401 - the API, CLI and pages read it from here
 
 PUSH_RECENT_DAYS = 2  # a backfill over history stores old alerts; only those this recent are pushed
 
@@ -79,23 +80,3 @@ def acknowledge(session: Session, tenant_id: int, alert_id: int) -> InsightAlert
 def record_for(session: Session, tenant_id: int, conversation_id: int) -> InsightRecord | None:
     return session.scalar(select(InsightRecord).where(InsightRecord.tenant_id == tenant_id,
                                                       InsightRecord.conversation_id == conversation_id))
-
-
-def parse_since(value: str | None, *, now=None):
-    """'30d', '12w', '6h' or an ISO date/time; None stays None."""
-    from datetime import datetime, timezone
-
-    from deskmate.db import utcnow
-    from deskmate.errors import InvalidInput
-
-    if not value:
-        return None
-    value = value.strip()
-    units = {"d": "days", "w": "weeks", "h": "hours"}
-    if value[-1:].lower() in units and value[:-1].isdigit():
-        return (now or utcnow()) - timedelta(**{units[value[-1].lower()]: int(value[:-1])})
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"{value!r} is neither a duration like 30d / 12w / 6h nor an ISO date") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
