@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from deskmate.errors import NotFound
 from deskmate.insights.clustering import TopicModel, nearest, row_normalise
 from deskmate.insights.models import InsightRecord, InsightTopic, InsightTopicFit
-from deskmate.insights.naming import class_tfidf, label_for
+from deskmate.insights.naming import Wording, class_tfidf, name_topics
 from deskmate.insights.records import vector_bytes, vectors_of
 
 MATCH_SIMILARITY = 0.85
@@ -134,7 +134,9 @@ def refit_topics(session: Session, tenant_id: int, *, model: TopicModel | None =
     labels = np.array([remap.get(c, -1) for c in labels])
     C = row_normalise(np.stack([X[labels == i].mean(0) for i in range(len(keep))]))
     texts = [r.opening_text for r in rows]
-    terms = class_tfidf(texts, labels, len(keep))
+    wording = Wording(texts)
+    terms = class_tfidf(texts, labels, len(keep), wording=wording)
+    names = name_topics(texts, labels, len(keep), wording=wording, terms=terms)
 
     old = active_topics(session, tenant_id)
     matched = _match(old, C)
@@ -155,7 +157,7 @@ def refit_topics(session: Session, tenant_id: int, *, model: TopicModel | None =
             topic = InsightTopic(tenant_id=tenant_id, number=number, level=1)
             number += 1
             session.add(topic)
-        topic.label = label_for(terms[i], f"topic {topic.number}")
+        topic.label = names[i] or f"Topic {topic.number}"
         topic.terms = [[t, round(w, 5)] for t, w in terms[i]]
         topic.representative_text = texts[rep]
         topic.representative_conversation_id = rows[rep].conversation_id
@@ -210,7 +212,7 @@ def _refit_parents(session: Session, tenant_id: int, topics: list[InsightTopic],
             number += 1
             session.add(parent)
         biggest = max(children, key=lambda t: t.size)
-        parent.label = " · ".join(c.label.split(" / ")[0] for c in sorted(children, key=lambda t: -t.size)[:3])
+        parent.label = " · ".join(list(dict.fromkeys(c.label for c in sorted(children, key=lambda t: -t.size)))[:3])
         parent.terms = biggest.terms[:5]
         parent.representative_text = biggest.representative_text
         parent.representative_conversation_id = biggest.representative_conversation_id
