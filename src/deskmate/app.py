@@ -1,4 +1,5 @@
-"""FastAPI app factory: builds the engine, migrates, and mounts every domain's router."""
+"""FastAPI app factory: builds the engine, migrates, wires the event listeners (`deskmate.plugins`), and mounts
+every domain's router."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from fastapi.responses import JSONResponse
 
 import deskmate
 from deskmate.config import Settings, get_settings
+from deskmate.conversations.events import bind_events
 from deskmate.db import make_engine, make_sessionmaker, migrate
 from deskmate.errors import Conflict, DeskmateError, Forbidden, InvalidInput, NotFound
+from deskmate.plugins import default_events
 
 log = logging.getLogger("deskmate")
 
@@ -49,6 +52,9 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    # Who hears about arrivals and closes: registered in deskmate.plugins, carried by every session.
+    app.state.events = default_events(settings)
+    bind_events(app.state.sessionmaker, app.state.events)
 
     @app.exception_handler(DeskmateError)
     async def _domain_error(_request: Request, exc: DeskmateError):
@@ -64,7 +70,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         if router is not None:
             app.include_router(router)
         setup = getattr(module, "setup_app", None)
-        if setup is not None:  # a domain's startup hook (static files, background tasks, listeners)
+        if setup is not None:  # a domain's startup work (static files, pages, background tasks)
             setup(app)
     return app
 

@@ -53,8 +53,10 @@ def friendly_errors(fn):
 
 
 def open_store(settings: Settings | None = None):
-    """Engine + sessionmaker on a migrated database."""
+    """Engine + sessionmaker on a migrated database; its sessions carry the default listeners (`deskmate.plugins`)."""
+    from deskmate.conversations.events import bind_events
     from deskmate.db import make_engine, make_sessionmaker, migrate
+    from deskmate.plugins import default_events
 
     settings = settings or get_settings()
     try:
@@ -64,7 +66,9 @@ def open_store(settings: Settings | None = None):
         if isinstance(exc, DeskmateError):
             raise
         raise DeskmateError(f"cannot open the database {settings.database_url}: {str(exc).splitlines()[0]}") from exc
-    return engine, make_sessionmaker(engine)
+    factory = make_sessionmaker(engine)
+    bind_events(factory, default_events(settings))
+    return engine, factory
 
 
 @app.command()
@@ -184,6 +188,25 @@ def stats(tenant: str = TenantOpt):
         ):
             table.add_row(f"  outcome {outcome or 'none'}", str(n))
     console.print(table)
+
+
+@app.command()
+@friendly_errors
+def prepare(tenant: str = TenantOpt):
+    """Train models, build indexes, score and analyse a workspace's history (run after an import)."""
+    from deskmate.accounts.service import require_tenant
+    from deskmate.db import session_scope
+    from deskmate.prepare import prepare_workspace_all, print_report
+
+    settings = get_settings()
+    engine, factory = open_store(settings)
+    with session_scope(factory) as session:
+        tenant_id = require_tenant(session, tenant).id
+    report = prepare_workspace_all(settings, factory, tenant_id, console=console)
+    print_report(console, report)
+    engine.dispose()
+    if report.failed:
+        fail(f"{len(report.failed)} preparation step(s) failed: {', '.join(s.domain for s in report.failed)}")
 
 
 @app.command()

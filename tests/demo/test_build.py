@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import types
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +15,6 @@ from deskmate.conversations.models import Conversation, Message
 from deskmate.db import make_engine, make_sessionmaker, session_scope
 from deskmate.demo import load_truth
 from deskmate.demo.build import build_demo
-from deskmate.demo.prepare import pipeline_modules, prepare_workspace_all
 from deskmate.errors import NotFound
 from deskmate.knowledge.models import Article, Procedure
 
@@ -82,29 +80,6 @@ def test_rebuild_with_other_options_keeps_only_this_build(settings):
         held = {a.id for a in smaller.data.held_back}
         statuses = dict(s.execute(select(Article.external_id, Article.status).where(Article.tenant_id == tid)).all())
         assert held and all(statuses[h] == "archived" for h in held)  # published by the first build, withdrawn now
-
-
-def test_prepare_runs_domains_in_order_and_isolates_failures(settings):
-    calls = []
-
-    def domain(name, order, fail=False):
-        mod = types.ModuleType(f"deskmate.{name}.pipeline")
-        mod.PREPARE_ORDER = order
-
-        def prepare_workspace(settings_, sessionmaker, tenant_id, progress):
-            calls.append((name, tenant_id, progress is not None))
-            if fail:
-                raise RuntimeError(f"{name} broke")
-
-        mod.prepare_workspace = prepare_workspace
-        return mod
-
-    report = prepare_workspace_all(settings, None, 42, modules=[domain("insights", 40), domain("nlp", 10, fail=True),
-                                                                domain("assist", 20)])
-    assert calls == [("nlp", 42, True), ("assist", 42, True), ("insights", 42, True)]
-    assert [s.domain for s in report.failed] == ["nlp"] and "nlp broke" in report.failed[0].error
-    orders = [getattr(m, "PREPARE_ORDER", 100) for m in pipeline_modules()]
-    assert orders == sorted(orders)
 
 
 @pytest.fixture

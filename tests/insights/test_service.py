@@ -136,9 +136,11 @@ def test_export_csv_and_parquet_round_trip(prepared, tmp_path):
 
 
 def test_prepare_workspace_is_idempotent(prepared):
-    from deskmate.insights.pipeline import PREPARE_ORDER, prepare_workspace
+    from deskmate.insights.pipeline import prepare_workspace
+    from deskmate.plugins import default_prepare_steps
 
-    assert PREPARE_ORDER == 40
+    domains = [s.domain for s in default_prepare_steps()]
+    assert domains.index("outcomes") < domains.index("insights")  # records carry the scores
     first = prepare_workspace(prepared.settings, prepared.sessionmaker, prepared.tenant_id)
     again = prepare_workspace(prepared.settings, prepared.sessionmaker, prepared.tenant_id)
     assert again["records"]["built"] == 0 and again["alerts"]["alerts"] == 0

@@ -23,10 +23,9 @@ def _history(store, settings, workspace, n: int = 4):
     """Agents used article 11 in conversations that resolved happily, article 12 in ones that went badly."""
     from deskmate.accounts.models import Tenant
     from deskmate.assist.models import FeedbackEvent
-    from deskmate.learning.hooks import configure, register
+    from deskmate.plugins import default_events
 
-    configure(settings)
-    register()
+    events = default_events(settings)
     for i in range(2 * n):
         good = i % 2 == 0
         with store.session() as s:
@@ -43,7 +42,7 @@ def _history(store, settings, workspace, n: int = 4):
             from deskmate.conversations.service import update_conversation
 
             update_conversation(s, conversation=conv, data=ConversationUpdate(
-                status="closed", outcome="resolved" if good else "escalated"))
+                status="closed", outcome="resolved" if good else "escalated"), events=events)
 
 
 HITS = [Hit(12, 0.90), Hit(11, 0.85), Hit(30, 0.80)]

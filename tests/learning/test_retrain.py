@@ -30,10 +30,9 @@ def kb_workspace(store, settings, workspace):
     from deskmate.assist.models import FeedbackEvent
     from deskmate.knowledge.models import ArticleCreate
     from deskmate.knowledge.service import create_article, upsert_procedure
-    from deskmate.learning.hooks import configure, register
+    from deskmate.plugins import default_events
 
-    configure(settings)
-    register()
+    events = default_events(settings)
     with store.session() as s:
         ids = [create_article(s, tenant_id=workspace.tenant_id, data=ArticleCreate(title=t, body=b)).id for t, b in ARTICLES]
         upsert_procedure(s, tenant_id=workspace.tenant_id, reason="double_charge", name="Double charge",
@@ -53,7 +52,8 @@ def kb_workspace(store, settings, workspace):
             from deskmate.conversations.models import ConversationUpdate
             from deskmate.conversations.service import update_conversation
 
-            update_conversation(s, conversation=conv, data=ConversationUpdate(status="closed", outcome="resolved"))
+            update_conversation(s, conversation=conv, data=ConversationUpdate(status="closed", outcome="resolved"),
+                                events=events)
     return ids
 
 

@@ -141,7 +141,9 @@ def test_train_from_store_predict_and_pipeline_idempotent(run, store, workspace,
     assert not again.trained and again.version == model.version and "unchanged" in again.reason
     predicted = run("intents", "predict", "where is my card?", "--tenant", "acme")
     assert predicted.exit_code == 0 and "card_arrival" in predicted.output
-    assert pipeline.PREPARE_ORDER == 10
+    from deskmate.plugins import default_prepare_steps
+
+    assert default_prepare_steps()[0].run is pipeline.prepare_workspace  # first: assist and insights read the model
 
 
 def test_predictions_are_recorded_with_the_model_version(store, workspace, settings):

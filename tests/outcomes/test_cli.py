@@ -58,12 +58,13 @@ def test_bad_input_is_one_line_exit_2(run, workspace):
 
 def test_prepare_workspace_scores_history_once(settings, store, workspace):
     from deskmate.outcomes.models import ConversationScore
-    from deskmate.outcomes.pipeline import PREPARE_ORDER, prepare_workspace
+    from deskmate.outcomes.pipeline import prepare_workspace
+    from deskmate.plugins import default_prepare_steps
 
     _seed(store, workspace, n=2)
     with store.session() as s:
         s.query(ConversationScore).delete()
-    assert PREPARE_ORDER == 30
+    assert [s.domain for s in default_prepare_steps()].index("outcomes") == 2  # after nlp and assist, before insights
     prepare_workspace(settings, store.sessionmaker, workspace.tenant_id, False)
     with store.session() as s:
         first = {r.conversation_id: r.scored_at for r in s.query(ConversationScore)}

@@ -34,13 +34,14 @@ def live_server(tmp_path_factory):
     from deskmate.config import Settings
     from deskmate.db import make_engine, make_sessionmaker
     from deskmate.demo.build import build_demo
-    from deskmate.demo.prepare import prepare_workspace_all
+    from deskmate.prepare import PrepareStep, prepare_workspace_all
 
     data_dir = tmp_path_factory.mktemp("browser")
     settings = Settings(data_dir=data_dir)
     engine = make_engine(settings.database_url)
     build = build_demo(settings, seed=11, conversations=160, engine=engine)
-    prepare_workspace_all(settings, make_sessionmaker(engine), build.tenant_id, modules=[assist_pipeline])
+    prepare_workspace_all(settings, make_sessionmaker(engine), build.tenant_id,
+                          steps=[PrepareStep("assist", assist_pipeline.prepare_workspace)])
     engine.dispose()
     tokens = json.loads((data_dir / "demo" / "tokens.json").read_text())["users"]
     app = create_app(settings)

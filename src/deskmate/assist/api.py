@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
-import time
 
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
@@ -117,69 +115,17 @@ def _authorise(app, token: str | None, conversation_id: int | None, role: str | 
         return user.id, user.tenant_id
 
 
-def _handle_message(app, user_id: int, conversation_id: int, body: dict) -> list[dict]:
-    """Store a message sent over the socket and compute its update; returns the payloads to publish."""
+def _handle_message(app, user_id: int, conversation_id: int, body: dict) -> None:
+    """Receive a message sent over the socket: the same arrival as HTTP's (stored, assisted, published live)."""
     from deskmate.accounts.models import User as UserModel
-    from deskmate.conversations import service as conversations
-    from deskmate.conversations.models import MessageCreate, MessageRead
+    from deskmate.conversations.arrival import receive_message
+    from deskmate.conversations.models import MessageCreate
 
     data = MessageCreate.model_validate({k: v for k, v in body.items() if k != "type"})
-    started = time.perf_counter()
     with session_scope(app.state.sessionmaker) as session:
         user = session.get(UserModel, user_id)
-        conversation = conversations.get_conversation(session, tenant_id=user.tenant_id, conversation_id=conversation_id)
-        with _writes(app):
-            message = conversations.append_message(session, tenant=user.tenant, conversation=conversation, data=data)
-            session.commit()
-        stored_ms = (time.perf_counter() - started) * 1000
-        update = service.after_append(session, settings=app.state.settings, hub=None, tenant=user.tenant,
-                                      conversation=conversation, message=message, raw_text=data.text, stored_ms=stored_ms)
-        payloads = [{"type": "message", "message": MessageRead.model_validate(message).model_dump(mode="json")}]
-        if update is not None:
-            payloads.append(update_payload(update))
-        return payloads
-
-
-class _SqliteWriteGate:
-    """SQLite takes one writer at a time. Writers that race for it fall into SQLite's busy handler, which
-    sleeps (1, 2, 5 ... 100 ms) and retries; queueing them on a thread lock and, across worker processes,
-    an flock beside the database hands the turn over at once instead."""
-
-    def __init__(self, database: str):
-        self.thread_lock = threading.Lock()
-        self.path = f"{database}.assist-writes.lock"
-        self.fd: int | None = None
-
-    def __enter__(self):
-        import fcntl
-        import os
-
-        self.thread_lock.acquire()
-        try:
-            if self.fd is None:
-                self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-        except OSError:  # a read-only directory: the thread lock alone still helps
-            pass
-        return self
-
-    def __exit__(self, *exc):
-        import fcntl
-
-        try:
-            if self.fd is not None:
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
-        finally:
-            self.thread_lock.release()
-
-
-def _write_gate(engine):
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    return _SqliteWriteGate(database) if database and database != ":memory:" else contextlib.nullcontext()
-
-
-def _writes(app):
-    return app.state.assist_write_gate
+        receive_message(session, tenant=user.tenant, conversation_id=conversation_id, data=data,
+                        events=app.state.events, hub=hub_of(app))
 
 
 def _handle_event(app, user_id: int, tenant_id: int, conversation_id: int, body: dict) -> dict:
@@ -225,9 +171,8 @@ async def conversation_socket(websocket: WebSocket, conversation_id: int):
             body = await websocket.receive_json()
             kind = body.get("type") if isinstance(body, dict) else None
             try:
-                if kind == "message":
-                    for payload in await run_in_threadpool(_handle_message, app, user_id, conversation_id, body):
-                        await hub.publish(tenant_id, conversation_id, payload)
+                if kind == "message":  # the message and its update reach this socket through the hub
+                    await run_in_threadpool(_handle_message, app, user_id, conversation_id, body)
                 elif kind == "event":
                     await websocket.send_json(await run_in_threadpool(_handle_event, app, user_id, tenant_id,
                                                                       conversation_id, body))
@@ -307,7 +252,6 @@ def setup_app(app) -> None:
     from deskmate.assist.retrieval import register_article_listener
 
     register_article_listener()
-    app.state.assist_write_gate = _write_gate(app.state.engine)
     hub = app.state.assist_hub = LiveHub.for_settings(app.state.settings)
     previous = app.router.lifespan_context
 

@@ -1,4 +1,4 @@
-"""Workspace preparation for live assist (PREPARE_ORDER 20, after the nlp intent model).
+"""Workspace preparation for live assist (after the nlp intent model; order in `deskmate.plugins`).
 
 `build_models` learns everything assist needs from a list of past conversations: the reply
 bank and response selector, next-action statistics, the escalation-risk model, article priors
@@ -27,7 +27,6 @@ from deskmate.assist.state import ConversationState, Turn, turn_text
 from deskmate.assist.templating import to_template
 from deskmate.assist.tracking import observe
 
-PREPARE_ORDER = 20
 MAX_PRODUCTS = 5000
 
 

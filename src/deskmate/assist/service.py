@@ -201,38 +201,3 @@ def generate_text(session: Session, *, settings, tenant, conversation_id: int, k
     if guarded.text is None:
         raise Forbidden("the generated reply was withheld by the guardrails: " + "; ".join(guarded.reasons))
     return guarded.text, guarded.reasons
-
-
-def after_append(session: Session, *, settings, hub, tenant, conversation, message, raw_text: str | None,
-                 assist: bool = True, stored_ms: float | None = None) -> AssistUpdate | None:
-    """For routes that store a message: compute its update (unless `assist` is off) and fan both out live.
-
-    The message is committed first: assist only reads, so it never holds the database's write lock
-    (on SQLite that lock serialised every desk behind each update) and a failing assist cannot lose
-    the message (the error is logged and the update is None). `stored_ms`, the time storing took, is
-    added to the update's timings ("store", and "server" = store + assist)."""
-    import logging
-    import time
-
-    from deskmate.conversations.models import MessageRead
-
-    started = time.perf_counter()
-    session.commit()
-    if stored_ms is not None:
-        stored_ms += (time.perf_counter() - started) * 1000
-    update = None
-    if assist:
-        try:
-            update = assist_message(session, settings=settings, tenant=tenant, conversation=conversation,
-                                    message=message, raw_text=raw_text)
-            if stored_ms is not None:
-                update.timings = {**update.timings, "store": round(stored_ms, 3),
-                                  "server": round(stored_ms + update.timings.get("total", 0.0), 3)}
-        except Exception:  # noqa: BLE001 - assist is advisory; storing the message is what the caller asked for
-            logging.getLogger("deskmate.assist").exception("assist failed on conversation %s", conversation.id)
-    if hub is not None:
-        hub.publish_from_thread(tenant.id, conversation.id,
-                                {"type": "message", "message": MessageRead.model_validate(message).model_dump(mode="json")})
-        if update is not None:
-            hub.publish_from_thread(tenant.id, conversation.id, {"type": "assist", "update": update.model_dump(mode="json")})
-    return update

@@ -9,6 +9,7 @@ from deskmate.accounts.deps import current_user, get_session
 from deskmate.accounts.models import User
 from deskmate.assist.schemas import MessageWithAssist
 from deskmate.conversations import service
+from deskmate.conversations.arrival import receive_message
 from deskmate.conversations.models import (
     ConversationCreate,
     ConversationDetail,
@@ -61,11 +62,12 @@ def get_conversation(conversation_id: int, user: User = Depends(current_user), s
 
 @router.patch("/{conversation_id}", response_model=ConversationRead)
 def update_conversation(
-    conversation_id: int, body: ConversationUpdate, user: User = Depends(current_user), session: Session = Depends(get_session)
+    conversation_id: int, body: ConversationUpdate, request: Request, user: User = Depends(current_user),
+    session: Session = Depends(get_session),
 ):
     """Change status, outcome, reason, summary, labels or the assigned agent."""
     conversation = service.get_conversation(session, tenant_id=user.tenant_id, conversation_id=conversation_id)
-    return service.update_conversation(session, conversation=conversation, data=body)
+    return service.update_conversation(session, conversation=conversation, data=body, events=request.app.state.events)
 
 
 @router.post("/{conversation_id}/messages", response_model=MessageWithAssist, status_code=201)
@@ -75,14 +77,7 @@ def append_message(
     user: User = Depends(current_user), session: Session = Depends(get_session),
 ):
     """Append a message or an agent action; the answer carries the assist update it caused (skip with ?assist=false)."""
-    import time
-
-    from deskmate.assist.service import after_append
-
-    started = time.perf_counter()
-    conversation = service.get_conversation(session, tenant_id=user.tenant_id, conversation_id=conversation_id)
-    message = service.append_message(session, tenant=user.tenant, conversation=conversation, data=body)
-    update = after_append(session, settings=request.app.state.settings, hub=getattr(request.app.state, "assist_hub", None),
-                          tenant=user.tenant, conversation=conversation, message=message, raw_text=body.text, assist=assist,
-                          stored_ms=(time.perf_counter() - started) * 1000)
-    return MessageWithAssist(message=MessageRead.model_validate(message), assist=update)
+    received = receive_message(session, tenant=user.tenant, conversation_id=conversation_id, data=body, assist=assist,
+                               events=request.app.state.events, hub=getattr(request.app.state, "assist_hub", None))
+    update = received.payload("assist")
+    return MessageWithAssist(message=MessageRead.model_validate(received.message), assist=update and update["update"])

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from deskmate.accounts.models import Tenant, User
+from deskmate.conversations.events import Events, events_of, notify_in_transaction
 from deskmate.conversations.models import (
     Conversation,
     ConversationCreate,
@@ -143,7 +144,10 @@ def create_conversation(
 
 
 def append_message(session: Session, *, tenant: Tenant, conversation: Conversation, data: MessageCreate) -> Message:
-    """Append one message (redacted per the tenant's policy) at the end of the conversation."""
+    """Append one message (redacted per the tenant's policy) at the end of the conversation.
+
+    Numbers it `max(seq) + 1` without a lock: live messages come in through
+    `conversations.arrival.receive_message`, which serialises the writers of a conversation first."""
     if conversation.status == "closed":
         raise InvalidInput(f"conversation {conversation.id} is closed; reopen it before adding messages")
     customer = session.get(Customer, conversation.customer_id) if conversation.customer_id else None
@@ -168,11 +172,15 @@ def append_message(session: Session, *, tenant: Tenant, conversation: Conversati
     return message
 
 
-def update_conversation(session: Session, *, conversation: Conversation, data: ConversationUpdate) -> Conversation:
+def update_conversation(session: Session, *, conversation: Conversation, data: ConversationUpdate,
+                        events: Events | None = None) -> Conversation:
+    """Apply a change; a close fires `conversation_closed` and a changed reason `conversation_relabelled`
+    (listeners: `deskmate.plugins`; `events` defaults to the manager bound to the session)."""
     fields = data.model_dump(exclude_unset=True)
     if "agent_id" in fields:
         _check_refs(session, conversation.tenant_id, customer_id=None, agent_id=fields["agent_id"])
     labels = fields.pop("labels", None)
+    old_reason = conversation.reason
     for key, value in fields.items():
         setattr(conversation, key, value)
     if fields.get("status") == "closed" and conversation.ended_at is None:
@@ -182,7 +190,12 @@ def update_conversation(session: Session, *, conversation: Conversation, data: C
     if labels is not None:
         set_labels(session, conversation, labels)
     session.flush()
-    if fields.get("status") == "closed":  # outcome scoring (deskmate.outcomes) runs as each conversation closes
-        from deskmate.outcomes.hooks import conversation_closed
-        conversation_closed(session, conversation)
+    relabelled = bool(old_reason) and bool(fields.get("reason")) and fields["reason"] != old_reason
+    if relabelled or fields.get("status") == "closed":
+        events = events if events is not None else events_of(session)
+        if relabelled:
+            notify_in_transaction(events, "conversation_relabelled", session, conversation=conversation,
+                                  old_reason=old_reason, new_reason=fields["reason"])
+        if fields.get("status") == "closed":
+            notify_in_transaction(events, "conversation_closed", session, conversation=conversation)
     return conversation

@@ -1,4 +1,4 @@
-"""`deskmate demo` (build the Loomhouse demo workspace and serve it) and `deskmate prepare`."""
+"""`deskmate demo`: build the Loomhouse demo workspace, prepare it (`deskmate.prepare`) and serve it."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def demo(
     from deskmate.config import get_settings
     from deskmate.db import make_engine, make_sessionmaker
     from deskmate.demo.build import build_demo
-    from deskmate.demo.prepare import prepare_workspace_all
+    from deskmate.prepare import prepare_workspace_all, print_report
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
@@ -71,7 +71,7 @@ def demo(
     _print_build(console, build, f"http://{host}:{port}")
 
     def prepare_now() -> None:
-        _report(console, prepare_workspace_all(settings, factory, build.tenant_id, console=console))
+        print_report(console, prepare_workspace_all(settings, factory, build.tenant_id, console=console))
 
     if not no_prepare and (no_serve or prepare_first):
         prepare_now()
@@ -94,34 +94,4 @@ def demo(
     engine.dispose()
 
 
-def _report(console, report) -> None:
-    for step in report.steps:
-        state = f"[red]failed: {step.error}[/red]" if step.error else "[green]ok[/green]"
-        console.print(f"prepare {step.domain}: {state} ({step.seconds:.1f}s)")
-    if not report.failed:
-        console.print("workspace prepared")
-
-
-def prepare(tenant: str = TENANT):
-    """Train models, build indexes, score and analyse a workspace's history (run after an import)."""
-    from deskmate.accounts.service import require_tenant
-    from deskmate.cli import console, fail, open_store
-    from deskmate.config import get_settings
-    from deskmate.db import session_scope
-    from deskmate.demo.prepare import pipeline_modules, prepare_workspace_all
-
-    settings = get_settings()
-    engine, factory = open_store(settings)
-    with session_scope(factory) as session:
-        tenant_id = require_tenant(session, tenant).id
-    if not pipeline_modules():
-        console.print("no domain has a preparation step yet; nothing to do")
-        return
-    report = prepare_workspace_all(settings, factory, tenant_id, console=console)
-    _report(console, report)
-    engine.dispose()
-    if report.failed:
-        fail(f"{len(report.failed)} preparation step(s) failed: {', '.join(s.domain for s in report.failed)}")
-
-
-commands = [demo, prepare]
+commands = [demo]

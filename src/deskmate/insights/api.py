@@ -141,9 +141,7 @@ def report(request: Request, since: str = Query(default="30d", max_length=40), u
 
 
 def setup_app(app) -> None:
-    """Dashboard pages mount beside the API (absolute paths under /insights); records build as conversations close."""
-    from deskmate.insights.hooks import register
+    """Dashboard pages mount beside the API (absolute paths under /insights)."""
     from deskmate.insights.pages import router as pages_router
 
     app.include_router(pages_router)
-    register(app.state.settings)

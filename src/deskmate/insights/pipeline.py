@@ -1,6 +1,6 @@
 """Workspace preparation step: records, topics, and alerts over the whole history (idempotent).
 
-Runs after outcomes (PREPARE_ORDER 30) so records carry quality scores and predicted outcomes.
+Runs after outcomes (order in `deskmate.plugins`) so records carry quality scores and predicted outcomes.
 Topics are re-fitted only when there are none yet; a later run refreshes what changed and
 assigns new conversations incrementally, as the nightly job would. Alert detection walks every
 day of history that has a baseline; alerts already stored are not created twice.
@@ -13,8 +13,6 @@ from sqlalchemy import func, select
 from deskmate.db import session_scope
 from deskmate.insights import service
 from deskmate.insights.models import InsightRecord
-
-PREPARE_ORDER = 40
 
 
 def prepare_workspace(settings, sessionmaker, tenant_id: int, progress=None) -> dict:

@@ -143,13 +143,6 @@ def onboarding_for(reason: str, limit: int = Query(default=5, ge=1, le=20), user
     return onboarding.onboarding_for(session, tenant_id=user.tenant_id, reason=reason, limit=limit)
 
 
-def setup_app(app) -> None:
-    from deskmate.learning.hooks import configure, register
-
-    configure(app.state.settings)
-    register()
-
-
 from deskmate.learning.pages import router as pages_router  # noqa: E402
 
 router = APIRouter()

@@ -1,4 +1,4 @@
-"""Workspace preparation step (PREPARE_ORDER 50, last): join history's feedback to outcomes, queue gap drafts.
+"""Workspace preparation step (the last): join history's feedback to outcomes, queue gap drafts.
 
 Idempotent: only conversations not joined yet are joined, and a gap that already has a draft
 keeps it (its signals are refreshed). A workspace with no ranker version gets an initial one: the
@@ -9,8 +9,6 @@ milliseconds instead of reading every joined row on its first message. It has no
 
 from __future__ import annotations
 
-PREPARE_ORDER = 50
-
 
 def prepare_workspace(settings, sessionmaker, tenant_id: int, progress=True) -> dict:
     from deskmate.accounts.models import Tenant
@@ -19,12 +17,10 @@ def prepare_workspace(settings, sessionmaker, tenant_id: int, progress=True) -> 
     from deskmate.learning.feedback import join_history
     from deskmate.learning.gaps import detect_gaps
     from deskmate.learning import store, versions
-    from deskmate.learning.hooks import register
     from deskmate.learning.ranking import merged_params
     from deskmate.learning.retrain import build_stats
     from sqlalchemy import func, select
 
-    register()
     with session_scope(sessionmaker) as session:
         tenant = session.get(Tenant, tenant_id)
         total = session.scalar(select(func.count()).select_from(Conversation).where(Conversation.tenant_id == tenant_id))

@@ -1,10 +1,8 @@
-"""Workspace preparation, step 10: train the intent model the assist and insights steps read."""
+"""Workspace preparation (`deskmate prepare`, first step): train the intent model the assist and insights steps read."""
 
 from __future__ import annotations
 
 from deskmate.nlp.intent_store import TrainResult, train_workspace_intent_model
-
-PREPARE_ORDER = 10
 
 
 def prepare_workspace(settings, sessionmaker, tenant_id: int, progress=None, *, force: bool = False) -> TrainResult:

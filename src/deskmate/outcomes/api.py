@@ -71,12 +71,6 @@ def agent_coaching(agent_id: int, since: str | None = _period("since"), user: Us
     return coaching.coaching_for(session, tenant_id=user.tenant_id, agent_id=agent_id, since=service.parse_since(since))
 
 
-def setup_app(app) -> None:
-    from deskmate.outcomes.hooks import configure
-
-    configure(app.state.settings)
-
-
 from deskmate.outcomes.pages import router as pages_router
 
 router.include_router(pages_router)

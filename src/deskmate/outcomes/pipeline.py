@@ -1,4 +1,4 @@
-"""Workspace preparation step: score the workspace's history (after nlp=10 and assist=20, before insights=40).
+"""Workspace preparation step: score the workspace's history (after nlp and assist, before insights).
 
 Idempotent: the resolution model is refitted only when the labelled history changed, and
 conversations already scored are skipped.
@@ -7,8 +7,6 @@ conversations already scored are skipped.
 from __future__ import annotations
 
 from deskmate.outcomes.history import score_history
-
-PREPARE_ORDER = 30
 
 
 def prepare_workspace(settings, sessionmaker, tenant_id: int, progress=True):
