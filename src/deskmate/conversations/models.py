@@ -47,6 +47,8 @@ class Conversation(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     # Reason for contact as the source labelled it (ABCD subflow, a Zendesk tag, an agent's wrap-up).
     reason: Mapped[str | None] = mapped_column(String(100), index=True)
+    # "topic" when the reason was found by topics (deskmate.reasons), else empty: the source or an agent gave it.
+    reason_source: Mapped[str | None] = mapped_column(String(16))
     summary: Mapped[str | None] = mapped_column(Text)
     attributes: Mapped[dict] = mapped_column(default=dict)
     message_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -27,9 +27,17 @@ def refresh(settings, sessionmaker, tenant_id: int, *, full: bool = False, on_pr
     return refresh_records(settings, sessionmaker, tenant_id, full=full, on_progress=on_progress, encoder=encoder).as_dict()
 
 
-def refit(sessionmaker, tenant_id: int, *, since=None, until=None, model=None) -> dict:
+def refit(sessionmaker, tenant_id: int, *, since=None, until=None, model=None, reasons: bool = True) -> dict:
+    """Re-fit topics; then (with `reasons`) conversations without a given reason take their topic's reason."""
     with session_scope(sessionmaker) as session:
-        return topics_mod.refit_topics(session, tenant_id, since=since, until=until, model=model).as_dict()
+        summary = topics_mod.refit_topics(session, tenant_id, since=since, until=until, model=model).as_dict()
+    if reasons:
+        try:
+            from deskmate.reasons.service import assign_reasons_from_topics
+        except ModuleNotFoundError:  # the reasons domain is optional
+            return summary
+        summary["reasons"] = assign_reasons_from_topics(sessionmaker, tenant_id)
+    return summary
 
 
 def has_topics(session: Session, tenant_id: int) -> bool:
