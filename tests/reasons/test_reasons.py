@@ -154,3 +154,31 @@ def test_a_workspace_without_reasons_gets_them_from_topics(workspace):
         reasons = s.scalars(select(Reason).where(Reason.tenant_id == tenant, Reason.status == "active")).all()
     assert reasons and {r.source for r in reasons} == {"topic"}
     assert all(r.name[:1].isupper() and " / " not in r.name for r in reasons)
+
+
+def test_insights_reasons_page_renames_merges_and_splits(workspace, assigned):
+    from fastapi.testclient import TestClient
+
+    from deskmate.accounts.deps import SESSION_COOKIE
+    from deskmate.app import create_app
+
+    with TestClient(create_app(workspace.settings), follow_redirects=False) as web:
+        web.cookies.set(SESSION_COOKIE, workspace.tokens["agent"])
+        assert web.get("/insights/reasons").status_code == 403
+        web.cookies.set(SESSION_COOKIE, workspace.tokens["supervisor"])
+        page = web.get("/insights/reasons")
+        assert page.status_code == 200 and 'data-key="cancel_subscription"' in page.text
+        assert "/insights/reasons" in web.get("/insights").text  # the dashboard's topics link to it
+        with workspace.session() as s:
+            cancel = s.scalar(select(Reason).where(Reason.tenant_id == workspace.tenant_id, Reason.key == "cancel_subscription"))
+            cancel_id = cancel.id
+        renamed = web.post(f"/insights/reasons/{cancel_id}/rename", data={"name": "Cancel the plan"})
+        assert renamed.status_code == 303 and "Cancel the plan" in web.get(renamed.headers["location"]).text
+        bad = web.post(f"/insights/reasons/{cancel_id}/rename", data={"name": " "})
+        assert bad.status_code == 422 and "needs a name" in bad.text
+        bad = web.post(f"/insights/reasons/{cancel_id}/split", data={"parts": "many"})
+        assert bad.status_code == 422 and "whole number" in bad.text
+        assert web.post(f"/insights/reasons/{cancel_id}/merge", data={"into": "nope"}).status_code == 422
+        split = web.post(f"/insights/reasons/{cancel_id}/split", data={"parts": ""})
+        assert split.status_code == 303, split.text
+        assert 'data-key="cancel_subscription"' not in web.get("/insights/reasons").text  # split: its parts are listed

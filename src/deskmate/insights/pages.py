@@ -1,8 +1,9 @@
-"""Insights pages: dashboard (topics over time, emerging issues, outcome by topic, friction), topic, search, transcript."""
+"""Insights pages: dashboard (topics over time, emerging issues, outcome by topic, friction), topic, reasons, search, transcript."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from deskmate.accounts.deps import get_session
@@ -51,6 +52,62 @@ def topic_page(request: Request, number: int, user: User = Depends(page_role("su
               "layout": {"title": {"text": "Conversations per day"}, "height": 300, "margin": {"l": 40, "r": 10, "t": 40, "b": 40}}}
     examples = topics.topic_examples(session, user.tenant_id, topic)
     return render(request, "insights/topic.html", user, topic=topics.topic_dict(topic), figure=figure, examples=examples)
+
+
+def _reasons_page(request: Request, user: User, session: Session, *, error: str | None = None, done: str | None = None,
+                  status_code: int = 200):
+    from deskmate.reasons.curation import list_reasons
+
+    return render(request, "insights/reasons.html", user, reasons=list_reasons(session, user.tenant_id), error=error,
+                  done=done, status_code=status_code)
+
+
+@router.get("/insights/reasons")
+def reasons_page(request: Request, done: str = "", user: User = Depends(page_role("supervisor")),
+                 session: Session = Depends(get_session)):
+    return _reasons_page(request, user, session, done=done[:300] or None)
+
+
+def _curate(request: Request, user: User, session: Session, action, done: str):
+    """Run one curation; a refusal re-renders the page with the reason (422), success redirects (303)."""
+    from urllib.parse import quote
+
+    try:
+        action()
+    except DeskmateError as exc:
+        session.rollback()
+        return _reasons_page(request, user, session, error=str(exc), status_code=422)
+    return RedirectResponse(f"/insights/reasons?done={quote(done)}", status_code=303)
+
+
+@router.post("/insights/reasons/{reason_id}/rename")
+def reason_rename(request: Request, reason_id: int, name: str = Form(""), user: User = Depends(page_role("supervisor")),
+                  session: Session = Depends(get_session)):
+    from deskmate.reasons.curation import rename_reason
+
+    return _curate(request, user, session, lambda: rename_reason(session, user.tenant_id, reason_id, name), f"Renamed to {name.strip()}")
+
+
+@router.post("/insights/reasons/{reason_id}/merge")
+def reason_merge(request: Request, reason_id: int, into: str = Form(""), user: User = Depends(page_role("supervisor")),
+                 session: Session = Depends(get_session)):
+    from deskmate.reasons.curation import merge_reasons
+
+    return _curate(request, user, session, lambda: merge_reasons(session, user.tenant_id, reason_id, into), "Merged")
+
+
+@router.post("/insights/reasons/{reason_id}/split")
+def reason_split(request: Request, reason_id: int, parts: str = Form(""), user: User = Depends(page_role("supervisor")),
+                 session: Session = Depends(get_session)):
+    from deskmate.errors import InvalidInput
+    from deskmate.reasons.curation import split_reason
+
+    def run():
+        if parts.strip() and not parts.strip().isdigit():
+            raise InvalidInput("parts must be a whole number from 2 to 20, or empty to estimate it")
+        split_reason(session, user.tenant_id, reason_id, parts=int(parts) if parts.strip() else None)
+
+    return _curate(request, user, session, run, "Split")
 
 
 @router.get("/insights/conversations")
