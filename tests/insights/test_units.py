@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from itertools import count
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
 from deskmate.insights.clustering import TopicModel, knn_graph, nearest
-from deskmate.insights.extract import ConversationView, Turn, extract, opening_text, procedure_progress
+from deskmate.conversations.transcript import Transcript, Turn
+from deskmate.insights.extract import extract, opening_text
 from deskmate.insights.naming import class_tfidf, contrast_terms
 from deskmate.insights.topics import _parents
 
 T0 = datetime(2026, 8, 3, 10, tzinfo=timezone.utc)
+_seq = count(1)
 
 
 def turn(role, text="", action=None, minute=0):
-    return Turn(role, "action" if action else "text", text, action, T0 + timedelta(minutes=minute))
+    return Turn(next(_seq), role, "action" if action else "text", text, action, {}, T0 + timedelta(minutes=minute))
 
 
 def test_opening_is_the_customers_first_words_not_the_ending():
@@ -26,18 +29,25 @@ def test_opening_is_the_customers_first_words_not_the_ending():
     assert opening_text(turns) == "hi my Alder Parka zip broke"
 
 
+def _stall(turns, procedure):
+    ex = extract(Transcript(turns, conversation_id=1, started_at=T0), procedure=procedure)
+    return ex.procedure_steps, ex.procedure_done, ex.stalled_at
+
+
 def test_procedure_progress_finds_the_stall():
     turns = [turn("agent", action="pull-up-account"), turn("agent", action="offer-refund")]
-    assert procedure_progress(turns, ["pull-up-account", "verify-identity", "offer-refund"]) == (3, 1, "verify-identity")
-    assert procedure_progress(turns, None) == (None, None, None)
+    assert _stall(turns, ["pull-up-account", "verify-identity", "offer-refund"]) == (3, 1, "verify-identity")
+    assert _stall(turns, None) == (None, None, None)
     full = [turn("agent", action=a) for a in ("a", "b")]
-    assert procedure_progress(full, ["a", "b"]) == (2, 2, None)
+    assert _stall(full, ["a", "b"]) == (2, 2, None)
 
 
 def test_extract_fields_and_product_masking():
-    view = ConversationView(1, "c-1", "chat", "closed", T0, T0 + timedelta(minutes=9), "unresolved", "damaged_item", [
+    view = Transcript([
         turn("customer", "The zipper on my Alder Parka broke, order ORD-12345, I paid $120", minute=0),
-        turn("agent", "Sorry about that", minute=1), turn("customer", "this is useless", minute=5)])
+        turn("agent", "Sorry about that", minute=1), turn("customer", "this is useless", minute=5)],
+        conversation_id=1, external_id="c-1", channel="chat", status="closed", started_at=T0,
+        ended_at=T0 + timedelta(minutes=9), outcome="unresolved", reason="damaged_item")
     ex = extract(view, catalogue=["Alder Parka", "Canvas Tote"])
     assert ex.products == ["Alder Parka"]
     assert "product" in ex.topic_text and "Alder" not in ex.topic_text and "Alder Parka" in ex.opening_text

@@ -3,7 +3,8 @@
 History is counted, per reason for contact, as "after these actions, resolved conversations took
 action X next", at three levels of detail (the whole sequence so far, the last action, any
 reason), and the most specific level with enough support answers. With the intent uncertain,
-the answer mixes the candidates' procedures and histories by their probability.
+the answer mixes the candidates' procedures and histories by their probability. A procedure's next
+step is `deskmate.conversations.transcript.procedure_progress`, the rule every domain reads progress by.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from deskmate.conversations.transcript import procedure_progress
 
 END = "<end>"
 MIN_SUPPORT = 3
@@ -30,31 +33,6 @@ class ActionStep:
     total: int
     level: str  # "sequence", "last action", "any reason"
     alternatives: list[tuple[str, float]] = field(default_factory=list)
-
-
-def checklist(procedure: list[str], done: list[str]) -> tuple[list[tuple[str, str]], str | None, list[str]]:
-    """Each procedure step as done/next/left/skipped, the next step, and steps skipped so far.
-
-    A step is skipped when a later step was already taken without it: the order is policy
-    (identity is verified before money moves)."""
-    remaining = Counter(done)
-    states = []
-    for step in procedure:
-        if remaining[step] > 0:
-            remaining[step] -= 1
-            states.append("done")
-        else:
-            states.append("left")
-    last_done = max((i for i, s in enumerate(states) if s == "done"), default=-1)
-    skipped = []
-    for i, state in enumerate(states):
-        if state == "left" and i < last_done:
-            states[i] = "skipped"
-            skipped.append(procedure[i])
-    next_i = next((i for i, s in enumerate(states) if s in ("skipped", "left")), None)
-    steps = [(a, "next" if i == next_i else s) for i, (a, s) in enumerate(zip(procedure, states))]
-    nxt = procedure[next_i] if next_i is not None else None
-    return steps, nxt, skipped
 
 
 class ActionModel:
@@ -103,8 +81,7 @@ class ActionModel:
             if p <= 0:
                 continue
             if reason in procedures and procedures[reason]:
-                _, nxt, _ = checklist(procedures[reason], done)
-                dist = Counter({nxt or END: 1.0})
+                dist = Counter({procedure_progress(procedures[reason], done).next or END: 1.0})
             else:
                 counter, _ = self._distribution(reason, done)
                 total = sum(counter.values())

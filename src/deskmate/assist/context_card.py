@@ -28,7 +28,8 @@ KIND_WORDS = {"order": ("order", "shipping", "refund", "return", "delivery", "pu
 def load_customer(session: Session, *, tenant_id: int, customer_id: int | None,
                   before: datetime | None, exclude_conversation: int | None) -> tuple[CustomerView, ContextCard]:
     """The customer's values (for filling replies) and the base card, from the store."""
-    from deskmate.conversations.models import Conversation, Message
+    from deskmate.conversations.models import Conversation
+    from deskmate.conversations.transcript import load_transcripts
     from deskmate.customers.models import Customer, CustomerRecord
 
     if customer_id is None:
@@ -54,9 +55,8 @@ def load_customer(session: Session, *, tenant_id: int, customer_id: int | None,
     if past:
         from deskmate.nlp.sentiment import score_message
 
-        texts = list(session.scalars(
-            select(Message.text).where(Message.conversation_id.in_([c.id for c in past[:5]]), Message.role == "customer",
-                                       Message.kind == "text").limit(60)))
+        recent = load_transcripts(session, tenant_id, sorted(c.id for c in past[:5]))
+        texts = [t.text for r in recent for t in r.turns if t.role == "customer" and t.kind == "text"][:60]
         if texts:
             lifetime = round(sum(score_message(t).score for t in texts) / len(texts), 3)
     card = ContextCard(

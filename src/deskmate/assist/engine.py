@@ -12,12 +12,12 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
 
 from deskmate.assist import alerts as alerting
-from deskmate.assist.actions import checklist
 from deskmate.assist.bundle import AssistModels
 from deskmate.assist.context_card import load_customer, rank_records
 from deskmate.assist.guardrails import Guardrails
@@ -31,6 +31,7 @@ from deskmate.assist.state import ConversationState, Turn, turn_text
 from deskmate.assist.summary import summarize
 from deskmate.assist.templating import customer_values, fill
 from deskmate.assist.tracking import observe
+from deskmate.conversations.transcript import procedure_progress
 from deskmate.db import utcnow
 from deskmate.learning.ranking import load_ranker
 from deskmate.nlp.intent import OPENING_MESSAGES
@@ -181,8 +182,7 @@ class AssistEngine:
             return
         vectors = self.encoder.encode([turn_text(t.role, t.kind, t.text, t.action) for t in todo])
         for turn, vector in zip(todo, vectors):
-            turn.vector = vector
-            self._observe(state, turn, raw_text=None)
+            self._observe(state, replace(turn, vector=vector), raw_text=None)
 
     def _observe(self, state: ConversationState, turn: Turn, raw_text: str | None) -> None:
         entities = None
@@ -218,7 +218,8 @@ class AssistEngine:
         with state.lock:
             if turn is not None:
                 if turn.vector is None:
-                    turn.vector = self.encoder.encode([turn_text(turn.role, turn.kind, turn.text, turn.action)])[0]
+                    text = turn_text(turn.role, turn.kind, turn.text, turn.action)
+                    turn = replace(turn, vector=self.encoder.encode([text])[0])
                 lap("encode")
                 self._observe(state, turn, raw_text)
                 lap("understand")
@@ -337,7 +338,8 @@ class AssistEngine:
         procedure = self.procedures.get(top) if top and probs[top] >= self.intent_threshold else None
         steps, skipped = [], []
         if procedure:
-            steps, _, skipped = checklist(procedure[1], state.actions)
+            progress = procedure_progress(procedure[1], state.actions)
+            steps, skipped = progress.checklist, progress.skipped
         if self.models is None and not procedure:
             return (NextBestAction(id=f"nba:none:{conv}:{seq}", action=None, source="none",
                                    evidence=Evidence(text="no procedure for this intent and no history yet")), skipped, procedure)
@@ -354,8 +356,7 @@ class AssistEngine:
         else:
             from deskmate.assist.actions import ActionStep
 
-            _, nxt, _ = checklist(procedure[1], state.actions)
-            step = ActionStep(nxt, 1.0, 0, 0, "none")
+            step = ActionStep(procedure_progress(procedure[1], state.actions).next, 1.0, 0, 0, "none")
         source = "procedure" if procedure else ("history" if step.action else "none")
         if procedure:
             index = next((i for i, (_, s) in enumerate(steps) if s == "next"), None)

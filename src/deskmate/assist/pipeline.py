@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from contextlib import nullcontext
+from dataclasses import replace
 
 import numpy as np
 from sqlalchemy import func, select
@@ -21,11 +22,12 @@ from deskmate.assist.actions import ActionModel
 from deskmate.assist.escalation import EscalationModel
 from deskmate.assist.bundle import AssistModels, current_version, load_models, save_version
 from deskmate.assist.vector_index import IVFIndex
-from deskmate.assist.history import PastConversation, history_ids, load_conversations
+from deskmate.assist.history import history_ids, load_conversations
 from deskmate.assist.replies import ReplyExample, ReplyModel, dialogue_position
 from deskmate.assist.state import ConversationState, Turn, turn_text
 from deskmate.assist.templating import to_template
 from deskmate.assist.tracking import observe
+from deskmate.conversations.transcript import Transcript
 
 MAX_PRODUCTS = 5000
 
@@ -45,7 +47,7 @@ def _step(bar, description: str, total: int):
     return lambda n=1: bar.advance(task, n)
 
 
-def encode_turns(conversations: list[PastConversation], encoder, bar=None) -> dict[str, np.ndarray]:
+def encode_turns(conversations: list[Transcript], encoder, bar=None) -> dict[str, np.ndarray]:
     texts = sorted({turn_text(t.role, t.kind, t.text, t.action) for c in conversations for t in c.turns} - {""})
     advance = _step(bar, "assist: embedding messages", len(texts))
     vectors: dict[str, np.ndarray] = {}
@@ -57,17 +59,17 @@ def encode_turns(conversations: list[PastConversation], encoder, bar=None) -> di
     return vectors
 
 
-def new_state(conversation: PastConversation, dim: int) -> ConversationState:
+def new_state(conversation: Transcript, dim: int) -> ConversationState:
     return ConversationState(conversation.id, 0, conversation.customer, conversation.agent_name, conversation.reason,
                              conversation.started_at, dim, agent_id=conversation.agent_id)
 
 
-def make_turn(past, vectors: dict[str, np.ndarray]) -> Turn:
-    text = turn_text(past.role, past.kind, past.text, past.action)
-    return Turn(past.seq, past.role, past.kind, past.text, past.action, past.values, past.at, vectors.get(text))
+def make_turn(past: Turn, vectors: dict[str, np.ndarray]) -> Turn:
+    """The past turn as the engine folds it in: with its embedding when `vectors` has it (else the engine encodes it)."""
+    return replace(past, vector=vectors.get(turn_text(past.role, past.kind, past.text, past.action)))
 
 
-def build_models(session: Session, *, tenant_id: int, conversations: list[PastConversation], encoder,
+def build_models(session: Session, *, tenant_id: int, conversations: list[Transcript], encoder,
                  progress=None, version: str | None = None) -> AssistModels:
     from deskmate.customers.models import Customer, CustomerRecord
     from deskmate.knowledge.models import Procedure
@@ -115,7 +117,7 @@ def build_models(session: Session, *, tenant_id: int, conversations: list[PastCo
     )
 
 
-def _article_prior(session: Session, tenant_id: int, conversations: list[PastConversation],
+def _article_prior(session: Session, tenant_id: int, conversations: list[Transcript],
                    procedure_articles: dict[str, int | None]) -> dict:
     """reason -> {article id: [resolved conversations that used it, conversations that used it]}.
 

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from deskmate.assist.engine import AssistEngine
-from deskmate.assist.history import PastConversation, history_ids, load_conversations
+from deskmate.assist.history import history_ids, load_conversations
 from deskmate.assist.pipeline import build_models, make_turn
 from deskmate.assist.replies import dialogue_position
 from deskmate.assist.service import load_procedures
 from deskmate.assist.templating import to_template
+from deskmate.conversations.transcript import Transcript
 from deskmate.db import session_scope
 from deskmate.errors import InvalidInput
 
@@ -54,7 +55,7 @@ class ReplayReport:
                 "model_version": self.model_version, "notes": self.notes}
 
 
-def fit_intent_model(settings, conversations: list[PastConversation]):
+def fit_intent_model(settings, conversations: list[Transcript]):
     """The workspace intent model's own recipe (deskmate.nlp), fitted on the training slice only."""
     try:
         from deskmate.nlp.intent import IntentClassifier, training_examples
@@ -80,7 +81,7 @@ def _truth_by_external_id(settings, tenant_slug: str) -> dict:
     return truth.get("conversations", {}) if truth.get("tenant") in (None, tenant_slug) else {}
 
 
-def _alert_correct(kind: str, conv: PastConversation, truth: dict | None) -> bool | None:
+def _alert_correct(kind: str, conv: Transcript, truth: dict | None) -> bool | None:
     trouble = conv.outcome in ("escalated", "unresolved", "abandoned")
     if kind == "escalation_risk":
         return conv.outcome == "escalated"
@@ -154,7 +155,7 @@ def _advance(progress, description: str, total: int):
 
 
 class _Scorer:
-    def __init__(self, engine: AssistEngine, test: list[PastConversation], truth: dict, distractors: int, seed: int):
+    def __init__(self, engine: AssistEngine, test: list[Transcript], truth: dict, distractors: int, seed: int):
         self.engine, self.truth = engine, truth
         self.rng = random.Random(seed)
         self.hits: dict[str, list[int]] = defaultdict(list)
@@ -173,7 +174,7 @@ class _Scorer:
         self.pool_vectors = engine.encoder.encode(pool) if pool else np.zeros((0, engine.encoder.dim), dtype=np.float32)
         self.pool_index = {t: i for i, t in enumerate(pool)}
 
-    def replay(self, session, conv: PastConversation) -> None:
+    def replay(self, session, conv: Transcript) -> None:
         engine = self.engine
         state = engine.start(session, conversation_id=conv.id, customer_id=conv.customer_id, agent_name=conv.agent_name,
                              reason=None, started_at=conv.started_at, agent_id=conv.agent_id)
@@ -214,7 +215,7 @@ class _Scorer:
                 self.alert_outcomes[kind].append(correct)
         engine.forget(conv.id)
 
-    def _score_reply(self, state, previous, past, conv: PastConversation) -> None:
+    def _score_reply(self, state, previous, past, conv: Transcript) -> None:
         real = to_template(past.text, conv.customer, conv.agent_name)
         i = self.pool_index.get(real)
         real_vec = self.pool_vectors[i] if i is not None else self.engine.encoder.encode([real])[0]

@@ -17,7 +17,7 @@ from deskmate.assist.bundle import load_models
 from deskmate.assist.engine import AssistEngine
 from deskmate.assist.models import FeedbackEvent
 from deskmate.assist.schemas import AssistUpdate, FeedbackCreate, suggestion_type_of
-from deskmate.assist.state import Turn
+from deskmate.conversations.transcript import load_turns, turn_of
 from deskmate.errors import InvalidInput
 
 PROCEDURES_TTL = 30.0
@@ -104,15 +104,9 @@ def reset_engines() -> None:
         _engines.clear()
 
 
-def turn_of(message) -> Turn:
-    return Turn(message.seq, message.role, message.kind, message.text or "", message.action,
-                dict(message.action_values or {}), message.created_at)
-
-
 def _state(session: Session, engine: AssistEngine, conversation, upto_seq: int):
     """The conversation's live state, created or caught up to (and excluding) `upto_seq`."""
     from deskmate.accounts.models import User
-    from deskmate.conversations.models import Message
 
     state = engine.get_state(conversation.id)
     if state is None:
@@ -123,10 +117,8 @@ def _state(session: Session, engine: AssistEngine, conversation, upto_seq: int):
     with state.lock:
         state.reason = conversation.reason  # the desk may set or correct it at any time
         if state.last_seq < upto_seq - 1:
-            missing = session.scalars(select(Message).where(Message.conversation_id == conversation.id,
-                                                            Message.seq > state.last_seq, Message.seq < upto_seq)
-                                      .order_by(Message.seq))
-            engine.catch_up(state, [turn_of(m) for m in missing])
+            engine.catch_up(state, load_turns(session, tenant_id=conversation.tenant_id, conversation_id=conversation.id,
+                                              after_seq=state.last_seq, before_seq=upto_seq))
     return state
 
 
@@ -143,19 +135,16 @@ def assist_message(session: Session, *, settings, tenant, conversation, message,
 
 def current_update(session: Session, *, settings, tenant, conversation) -> AssistUpdate:
     """The latest update for a conversation, building the state from its messages if this process has none."""
-    from deskmate.conversations.models import Message
-
     engine = engine_for(session, settings, tenant)
     state = engine.get_state(conversation.id)
     if state is not None and state.last_update is not None and state.last_seq >= conversation.message_count:
         return state.last_update
-    last = session.scalar(select(Message).where(Message.conversation_id == conversation.id)
-                          .order_by(Message.seq.desc()).limit(1))
-    if last is None:
+    last = load_turns(session, tenant_id=conversation.tenant_id, conversation_id=conversation.id, last=1)
+    if not last:
         state = _state(session, engine, conversation, 1)
         return engine.process(session, state, None)
-    state = _state(session, engine, conversation, last.seq)
-    return engine.process(session, state, turn_of(last))
+    state = _state(session, engine, conversation, last[0].seq)
+    return engine.process(session, state, last[0])
 
 
 def record_feedback(session: Session, *, tenant_id: int, user_id: int | None, data: FeedbackCreate) -> FeedbackEvent:

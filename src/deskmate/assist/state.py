@@ -4,7 +4,8 @@ The conversation context that the reply and action models read is a fixed-size v
 from running sums (the latest message, a decayed mean of the customer's messages, of the
 agent's, and the last action), so turn 40 costs what turn 2 costs. Training uses the same
 `ContextAccumulator` over historical conversations, so the models see contexts exactly as
-live assist builds them.
+live assist builds them. Turns and the customer's values are the conversation read model's
+(`deskmate.conversations.transcript`); a live turn carries its embedding in `Turn.vector` until folded in.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from datetime import datetime
 import numpy as np
 
 from deskmate.assist.alerts import RiskSignals
+from deskmate.conversations.transcript import CustomerView, Turn
+
+__all__ = ["ContextAccumulator", "ConversationState", "CustomerView", "Turn", "turn_text"]
 
 # Weights of the context blocks; the last message dominates what the agent says next, the action
 # just taken decides the step after it.
@@ -30,19 +34,6 @@ def turn_text(role: str, kind: str, text: str, action: str | None) -> str:
     if kind == "action" and action:
         return f"agent action: {action.replace('-', ' ').replace('_', ' ')}"
     return text or ""
-
-
-@dataclass
-class Turn:
-    seq: int
-    role: str
-    kind: str
-    text: str
-    action: str | None
-    values: dict
-    at: datetime | None
-    vector: np.ndarray | None = None
-    sentiment: float | None = None
 
 
 class ContextAccumulator:
@@ -89,23 +80,6 @@ class ContextAccumulator:
 def _unit(v: np.ndarray) -> np.ndarray:
     n = float(np.linalg.norm(v))
     return (v / n).astype(np.float32) if n > 1e-9 else v.astype(np.float32)
-
-
-@dataclass
-class CustomerView:
-    """The customer's values that suggestions may be filled with (and nobody else's)."""
-
-    id: int | None = None
-    external_id: str | None = None
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    tier: str | None = None
-    records: list[dict] = field(default_factory=list)  # {"kind", "external_id", "status", "amount", "currency"}
-
-    @property
-    def first_name(self) -> str | None:
-        return self.name.split()[0] if self.name and self.name.split() else None
 
 
 @dataclass

@@ -7,6 +7,7 @@ customer's earlier messages for repetition), so the per-message cost stays flat.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from deskmate.assist.alerts import ESCALATION_WORDS, repeated_message
 from deskmate.assist.state import ConversationState, Turn
@@ -23,38 +24,40 @@ def informative(text: str) -> bool:
 
 
 def observe(state: ConversationState, turn: Turn, *, entities: list | None = None) -> None:
-    """Fold one turn (with its `vector` set) into the state."""
+    """Fold one turn (with its `vector` set) into the state; the state keeps the turn without its vector."""
     from deskmate.nlp.sentiment import score_message, trajectory
 
+    vector = turn.vector
+    if vector is not None:  # folded into the running sums; keeping every vector would grow with the conversation
+        turn = replace(turn, vector=None)
     state.turns.append(turn)
     signals = state.signals
     if turn.kind == "action" and turn.action:
         state.actions.append(turn.action)
     elif turn.role == "customer":
-        if turn.vector is not None:
+        if vector is not None:
             recent = state.recent_customer
-            repeat = repeated_message(turn.vector, turn.text, [v for _, v, _ in recent], [t for _, _, t in recent])
+            repeat = repeated_message(vector, turn.text, [v for _, v, _ in recent], [t for _, _, t in recent])
             if repeat is not None:
                 state.repeat_at[turn.seq] = (recent[repeat[0]][0], repeat[1])
                 signals.repeats += 1
-            recent.append((turn.seq, turn.vector, turn.text))
+            recent.append((turn.seq, vector, turn.text))
         state.customer_texts.append(turn.text)
-        turn.sentiment = score_message(turn.text).score
-        state.sentiments.append(turn.sentiment)
+        sentiment = score_message(turn.text).score
+        state.sentiments.append(sentiment)
         traj = trajectory(state.sentiments)
-        signals.last_sentiment, signals.lowest_sentiment = turn.sentiment, traj.lowest
+        signals.last_sentiment, signals.lowest_sentiment = sentiment, traj.lowest
         signals.shift, signals.falling = traj.shift, bool(traj.falling)
         signals.customer_messages += 1
         signals.escalation_words += len(ESCALATION_WORDS.findall(turn.text))
     elif turn.role == "agent":
         signals.agent_messages += 1
-        if turn.vector is not None:
-            state.agent_replies = (state.agent_replies + [turn.vector])[-3:]
-    if turn.vector is not None:
-        state.context.add(turn.role, turn.kind, turn.vector)
+        if vector is not None:
+            state.agent_replies = (state.agent_replies + [vector])[-3:]
+    if vector is not None:
+        state.context.add(turn.role, turn.kind, vector)
         if turn.role == "customer" and turn.kind == "text" and informative(turn.text):
-            state.context.add_topic(turn.vector)
-        turn.vector = None  # folded into the running sums; keeping every vector would grow with the conversation
+            state.context.add_topic(vector)
     for entity in entities or ():
         value = entity.value
         if entity.kind == "amount" and isinstance(value, dict):

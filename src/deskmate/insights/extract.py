@@ -1,14 +1,16 @@
 """From one conversation to one structured row: pure functions over plain values, no database.
 
 Kept apart from the store so the 100,000-conversation benchmark and the bulk refresh run the
-same code, and so each field can be tested on a hand-written transcript.
+same code, and so each field can be tested on a hand-written transcript (a
+`deskmate.conversations.transcript.Transcript`, whatever store or file it came from).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Iterable, Sequence
+
+from deskmate.conversations.transcript import Transcript, Turn, procedure_progress
 
 # Only these entity kinds reach the record: contact details (e-mail, phone, username) are personal
 # data that an exported analytics table has no business carrying.
@@ -16,35 +18,6 @@ RECORD_ENTITY_KINDS = ("order_id", "account_id", "amount", "date", "product")
 OPENING_CHARS = 400  # the reason for contact is almost always in the customer's first words
 MAX_ENTITY_VALUES = 10
 DOCUMENT_CHARS = 20_000
-
-
-@dataclass(slots=True)
-class Turn:
-    role: str
-    kind: str
-    text: str
-    action: str | None
-    created_at: datetime | None
-
-
-@dataclass(slots=True)
-class ConversationView:
-    """What extraction needs of a conversation, whatever store or file it came from."""
-
-    conversation_id: int
-    external_id: str
-    channel: str
-    status: str
-    started_at: datetime
-    ended_at: datetime | None
-    outcome: str | None
-    reason: str | None
-    turns: list[Turn]
-    agent_id: int | None = None
-    agent_name: str | None = None
-    customer_id: int | None = None
-    customer_tier: str | None = None
-    updated_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -84,35 +57,19 @@ def opening_text(turns: Sequence[Turn], limit: int = OPENING_CHARS) -> str:
     return " ".join(parts)[:limit]
 
 
-def document_text(view: ConversationView) -> str:
+def document_text(view: Transcript) -> str:
     """Everything said (not the actions), for full-text search."""
     body = "\n".join(t.text for t in view.turns if t.kind == "text" and t.text)
     return body[:DOCUMENT_CHARS]
 
 
-def handle_seconds(view: ConversationView) -> float | None:
-    times = [t.created_at for t in view.turns if t.created_at is not None]
+def handle_seconds(view: Transcript) -> float | None:
+    times = [t.at for t in view.turns if t.at is not None]
     start = view.started_at or (min(times) if times else None)
     end = view.ended_at or (max(times) if times else None)
     if start is None or end is None:
         return None
     return max(0.0, (end - start).total_seconds())
-
-
-def procedure_progress(turns: Sequence[Turn], procedure: Sequence[str] | None) -> tuple[int | None, int | None, str | None]:
-    """(steps, steps done in order, first step never reached): where a conversation stalls in its procedure."""
-    if not procedure:
-        return None, None, None
-    taken = [t.action for t in turns if t.kind == "action" and t.action]
-    done, pos = 0, 0
-    for step in procedure:
-        try:
-            pos = taken.index(step, pos) + 1
-        except ValueError:
-            break
-        done += 1
-    stalled = procedure[done] if done < len(procedure) else None
-    return len(procedure), done, stalled
 
 
 def entity_summary(entities: Iterable, kinds: Sequence[str] = RECORD_ENTITY_KINDS) -> tuple[list[str], dict[str, list]]:
@@ -155,7 +112,7 @@ def customer_sentiment(turns: Sequence[Turn]) -> tuple[float | None, float | Non
     return traj.start, traj.end, traj.lowest
 
 
-def extract(view: ConversationView, *, catalogue=(), procedure: Sequence[str] | None = None,
+def extract(view: Transcript, *, catalogue=(), procedure: Sequence[str] | None = None,
             score=None) -> Extracted:
     """One conversation's fields; `score` (an outcomes row) supplies sentiment when it exists."""
     from deskmate.nlp.entities import extract_entities
@@ -167,7 +124,7 @@ def extract(view: ConversationView, *, catalogue=(), procedure: Sequence[str] | 
         sentiment = (score.sentiment_start, score.sentiment_end, score.sentiment_lowest)
     else:
         sentiment = customer_sentiment(view.turns)
-    steps, done, stalled = procedure_progress(view.turns, procedure)
+    progress = procedure_progress(procedure, view.actions) if procedure else None
     opening = opening_text(view.turns)
     return Extracted(
         opening_text=opening,
@@ -180,7 +137,8 @@ def extract(view: ConversationView, *, catalogue=(), procedure: Sequence[str] | 
         sentiment_lowest=sentiment[2],
         handle_seconds=(score.handle_seconds if score is not None and score.handle_seconds is not None
                         else handle_seconds(view)),
-        procedure_steps=steps,
-        procedure_done=done,
-        stalled_at=stalled,
+        # Steps done in order, and the first step never reached: where a conversation stalls in its procedure.
+        procedure_steps=len(progress.steps) if progress else None,
+        procedure_done=progress.reached if progress else None,
+        stalled_at=progress.stalled_at if progress else None,
     )

@@ -13,13 +13,14 @@ from typing import Callable
 
 import numpy as np
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from deskmate.accounts.models import Tenant, User
+from deskmate.accounts.models import Tenant
 from deskmate.conversations.models import Conversation
-from deskmate.customers.models import Customer, CustomerRecord
+from deskmate.conversations.transcript import Transcript, load_transcripts
+from deskmate.customers.models import CustomerRecord
 from deskmate.db import session_scope, utcnow
-from deskmate.insights.extract import ConversationView, Turn, extract
+from deskmate.insights.extract import extract
 from deskmate.insights.models import InsightDocument, InsightRecord
 from deskmate.knowledge.models import Procedure
 
@@ -98,26 +99,12 @@ def stale_conversation_ids(session: Session, tenant_id: int, *, full: bool = Fal
     return list(session.scalars(stmt.where(or_(*changed)).order_by(Conversation.id)))
 
 
-def conversation_views(session: Session, tenant_id: int, ids: list[int]) -> list[ConversationView]:
-    convs = session.scalars(select(Conversation).where(Conversation.tenant_id == tenant_id, Conversation.id.in_(ids))
-                            .options(selectinload(Conversation.messages))).all()
-    agent_ids = {c.agent_id for c in convs if c.agent_id}
-    customer_ids = {c.customer_id for c in convs if c.customer_id}
-    agents = {i: n for i, n in session.execute(select(User.id, User.name).where(User.id.in_(agent_ids)))} if agent_ids else {}
-    tiers = {i: t for i, t in session.execute(select(Customer.id, Customer.tier).where(Customer.id.in_(customer_ids)))} if customer_ids else {}
-    return [
-        ConversationView(
-            conversation_id=c.id, external_id=c.external_id, channel=c.channel, status=c.status,
-            started_at=c.started_at, ended_at=c.ended_at, outcome=c.outcome, reason=c.reason,
-            turns=[Turn(m.role, m.kind, m.text or "", m.action, m.created_at) for m in c.messages],
-            agent_id=c.agent_id, agent_name=agents.get(c.agent_id), customer_id=c.customer_id,
-            customer_tier=tiers.get(c.customer_id), updated_at=c.updated_at,
-        )
-        for c in convs
-    ]
+def conversation_views(session: Session, tenant_id: int, ids: list[int]) -> list[Transcript]:
+    """The conversations an insight row is built from, with agent names and customer tiers."""
+    return load_transcripts(session, tenant_id, ids)
 
 
-def build_rows(session: Session, settings, tenant_id: int, views: list[ConversationView], *, catalogue,
+def build_rows(session: Session, settings, tenant_id: int, views: list[Transcript], *, catalogue,
                procedures: dict[str, list[str]], encoder, intent_model=None) -> list[InsightRecord]:
     """Upsert the insight rows (and searchable documents) of these conversations; returns the rows."""
     ids = [v.conversation_id for v in views]
@@ -143,7 +130,7 @@ def build_rows(session: Session, settings, tenant_id: int, views: list[Conversat
         row.external_id, row.channel, row.status = view.external_id, view.channel, view.status
         row.started_at, row.ended_at = view.started_at, view.ended_at
         row.agent_id, row.agent_name = view.agent_id, view.agent_name
-        row.customer_id, row.customer_tier = view.customer_id, view.customer_tier
+        row.customer_id, row.customer_tier = view.customer_id, view.customer.tier
         row.reason, row.outcome = view.reason, view.outcome
         row.intent = getattr(intent, "label", None)
         row.intent_confidence = getattr(intent, "confidence", None)

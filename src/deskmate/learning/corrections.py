@@ -20,21 +20,25 @@ OPENING_MESSAGES = 2
 MIN_EXAMPLES = 3
 
 
-def opening_text(session: Session, conversation_id: int) -> str:
-    """The customer's first messages: what an intent model sees before the agent has done anything."""
-    from deskmate.conversations.models import Message
+def opening_text(session: Session, conversation_id: int, *, tenant_id: int | None = None) -> str:
+    """The customer's first messages: what an intent model sees before the agent has done anything.
 
-    texts = session.scalars(select(Message.text).where(Message.conversation_id == conversation_id,
-                                                       Message.role == "customer", Message.kind == "text")
-                            .order_by(Message.seq).limit(OPENING_MESSAGES))
-    return "\n".join(t for t in texts if t)
+    Read in the conversation's own workspace (`tenant_id`, looked up when not given)."""
+    from deskmate.conversations.models import Conversation
+    from deskmate.conversations.transcript import load_transcripts
+
+    if tenant_id is None:
+        tenant_id = session.scalar(select(Conversation.tenant_id).where(Conversation.id == conversation_id))
+    found = load_transcripts(session, tenant_id, [conversation_id]) if tenant_id is not None else []
+    texts = [t.text for t in (found[0].turns if found else []) if t.role == "customer" and t.kind == "text"]
+    return "\n".join(t for t in texts[:OPENING_MESSAGES] if t)
 
 
 def new_correction(session: Session, *, tenant_id: int, conversation_id: int, old_reason: str | None, new_reason: str,
                    user_id: int | None, source: str) -> IntentCorrection:
     return IntentCorrection(tenant_id=tenant_id, conversation_id=conversation_id, old_reason=old_reason,
-                            new_reason=new_reason, text=opening_text(session, conversation_id), user_id=user_id,
-                            source=source)
+                            new_reason=new_reason, text=opening_text(session, conversation_id, tenant_id=tenant_id),
+                            user_id=user_id, source=source)
 
 
 def correct_reason(session: Session, *, tenant_id: int, conversation_id: int, reason: str,

@@ -17,21 +17,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from deskmate.conversations.transcript import Transcript
+
 SAME_STEP = 0.78  # cosine above which two agent messages say the same thing
 SAME_POINT = 0.6  # two steps at the same action saying this much the same thing are one step
 MIN_SUPPORT = 0.3  # share of the gap's conversations a step must recur in
 SPECIFICITY = 3.0  # a step must recur this many times more often here than in other topics' conversations
 MAX_SOURCES = 40
 MAX_STEPS = 12
-
-
-@dataclass
-class SourceConversation:
-    conversation_id: int
-    external_id: str
-    quality: float | None
-    customer_name: str | None
-    turns: list[tuple[int, str, str, str | None]]  # (seq, role, text, action)
 
 
 @dataclass
@@ -56,19 +49,19 @@ def humanise(action: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _agent_messages(conv: SourceConversation) -> list[tuple[float, str, str | None]]:
+def _agent_messages(conv: Transcript) -> list[tuple[float, str, str | None]]:
     """(relative position, text, the action it belongs to) for each agent text.
 
     An agent confirms an action right after taking it and asks for what it needs a turn or two
     before (the customer answers in between): the action just before wins, else the next one."""
     n = max(len(conv.turns), 1)
     out = []
-    for i, (_seq, role, text, action) in enumerate(conv.turns):
-        if role != "agent" or action or not text.strip():
+    for i, turn in enumerate(conv.turns):
+        if turn.role != "agent" or turn.action or not turn.text.strip():
             continue
-        before = conv.turns[i - 1][3] if i >= 1 else None
-        after = next((t[3] for t in conv.turns[i + 1:i + 4] if t[3]), None)
-        out.append((i / n, text.strip(), before or after))
+        before = conv.turns[i - 1].action if i >= 1 else None
+        after = next((t.action for t in conv.turns[i + 1:i + 4] if t.action), None)
+        out.append((i / n, turn.text.strip(), before or after))
     return out
 
 
@@ -92,9 +85,11 @@ def _groups(vectors: np.ndarray) -> np.ndarray:
     return model.fit_predict(vectors)
 
 
-def assemble(topic_title: str, sources: list[SourceConversation], other_vectors: np.ndarray, other_conversations: int,
-             other_owner: np.ndarray, encoder, redact) -> Draft:
-    """`other_vectors` (with `other_owner`, the conversation index of each) are agent messages from other topics."""
+def assemble(topic_title: str, sources: list[Transcript], other_vectors: np.ndarray, other_conversations: int,
+             other_owner: np.ndarray, encoder, redact, quality: dict[int, float | None] | None = None) -> Draft:
+    """`sources`: the gap's resolved conversations, best first, with `quality` (their quality scores) for the list
+    of sources; `other_vectors` (with `other_owner`, the conversation index of each) are agent messages from
+    other topics."""
     sources = sources[:MAX_SOURCES]
     items = [(ci, pos, text, action) for ci, conv in enumerate(sources) for pos, text, action in _agent_messages(conv)]
     if not items:
@@ -120,12 +115,12 @@ def assemble(topic_title: str, sources: list[SourceConversation], other_vectors:
         candidates.append((step, vectors[medoid]))
     steps = _merge_same_point(candidates)
     steps = sorted(steps, key=lambda s: s.position)[:MAX_STEPS]
-    return Draft(topic_title, _body(steps, typical_path(sources)), steps, _source_list(sources, steps))
+    return Draft(topic_title, _body(steps, typical_path(sources)), steps, _source_list(sources, steps, quality or {}))
 
 
-def typical_path(sources: list[SourceConversation]) -> list[str]:
+def typical_path(sources: list[Transcript]) -> list[str]:
     """The action sequence most of the resolving agents followed."""
-    paths = Counter(tuple(a for _, _, _, a in conv.turns if a) for conv in sources)
+    paths = Counter(tuple(t.action for t in conv.turns if t.action) for conv in sources)
     paths.pop((), None)
     return list(paths.most_common(1)[0][0]) if paths else []
 
@@ -166,9 +161,10 @@ def _body(steps: list[Step], path: list[str]) -> str:
     return "\n\n".join(lines).strip()
 
 
-def _source_list(sources: list[SourceConversation], steps: list[Step]) -> list[dict]:
+def _source_list(sources: list[Transcript], steps: list[Step], quality: dict[int, float | None]) -> list[dict]:
     used: dict[int, int] = Counter(cid for s in steps for cid in s.sources)
-    return [{"conversation_id": c.conversation_id, "external_id": c.external_id, "quality_score": c.quality,
+    return [{"conversation_id": c.conversation_id, "external_id": c.external_id,
+             "quality_score": quality.get(c.conversation_id),
              "steps": used.get(c.conversation_id, 0)} for c in sources if used.get(c.conversation_id)]
 
 

@@ -121,7 +121,7 @@ def _actions_before(conv) -> dict[int, list[str]]:
 
 def observed_rows(conv, *, already: set[tuple[str, str]], article_ids: dict[str, int],
                   articles_used: list = ()) -> list[dict]:
-    """What the agent did in `conv` (a PastConversation), as evidence rows; `already` holds (kind, key)
+    """What the agent did in `conv` (a `Transcript` with its customer), as evidence rows; `already` holds (kind, key)
     pairs counted as accepted suggestions; `articles_used` the article ids or external ids it records."""
     from deskmate.assist.templating import to_template
 

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deskmate.errors import InvalidInput, NotFound
-from deskmate.learning.drafts import SourceConversation, assemble, humanise
+from deskmate.conversations.transcript import load_transcripts
+from deskmate.learning.drafts import assemble, humanise
 from deskmate.learning.feedback import rated_down
 from deskmate.learning.models import FeedbackOutcome, GapDraft
 
@@ -111,26 +112,14 @@ def gap_signals(session: Session, *, tenant_id: int, since: datetime | None = No
     return sorted(out, key=lambda g: (-g.score, g.topic))
 
 
-def _transcripts(session: Session, conversation_ids: list[int]) -> dict[int, list[tuple[int, str, str, str | None]]]:
-    from deskmate.conversations.models import Message
-
-    turns: dict[int, list] = defaultdict(list)
-    for m in session.execute(select(Message.conversation_id, Message.seq, Message.role, Message.text, Message.action)
-                             .where(Message.conversation_id.in_(conversation_ids)).order_by(Message.conversation_id, Message.seq)):
-        turns[m.conversation_id].append((m.seq, m.role, m.text or "", m.action))
-    return turns
-
-
 def _resolved_conversations(session: Session, tenant_id: int, *, topic: str | None, exclude: str | None = None,
                             limit: int) -> list:
     from deskmate.conversations.models import Conversation
-    from deskmate.customers.models import Customer
     from deskmate.outcomes.models import ConversationScore
 
     stmt = (select(Conversation.id, Conversation.external_id, Conversation.outcome, ConversationScore.predicted_outcome,
-                   ConversationScore.quality_score, Customer.name)
+                   ConversationScore.quality_score)
             .outerjoin(ConversationScore, ConversationScore.conversation_id == Conversation.id)
-            .outerjoin(Customer, Customer.id == Conversation.customer_id)
             .where(Conversation.tenant_id == tenant_id, Conversation.status == "closed"))
     stmt = stmt.where(Conversation.reason == topic) if topic else stmt.where(Conversation.reason != exclude)
     rows = [r for r in session.execute(stmt) if (r.outcome or r.predicted_outcome) == "resolved"]
@@ -149,23 +138,23 @@ def draft_for(session: Session, *, tenant, topic: str, encoder):
 
     rows = _resolved_conversations(session, tenant.id, topic=topic, limit=MAX_SOURCES)
     others = _resolved_conversations(session, tenant.id, topic=None, exclude=topic, limit=OTHER_CONVERSATIONS)
-    turns = _transcripts(session, [r.id for r in rows] + [r.id for r in others])
-    sources = [SourceConversation(r.id, r.external_id, r.quality_score, r.name, turns.get(r.id, [])) for r in rows]
+    sources = load_transcripts(session, tenant.id, [r.id for r in rows])
     other_texts, owner = [], []
-    for i, r in enumerate(others):
-        for _seq, role, text, action in turns.get(r.id, []):
-            if role == "agent" and not action and text.strip():
-                other_texts.append(text.strip())
+    for i, conv in enumerate(load_transcripts(session, tenant.id, [r.id for r in others])):
+        for turn in conv.turns:
+            if turn.role == "agent" and not turn.action and turn.text.strip():
+                other_texts.append(turn.text.strip())
                 owner.append(i)
     import numpy as np
 
     other_vectors = encoder.encode(other_texts) if other_texts else np.zeros((0, encoder.dim), dtype=np.float32)
-    names = [s.customer_name for s in sources if s.customer_name]
+    names = [s.customer.name for s in sources if s.customer.name]
     # Drafts never carry PII, whatever the tenant's storage policy.
     redactor = Redactor.for_tenant({**(tenant.settings or {}), "redact_pii": True}, names=names)
     procedure = session.scalar(select(Procedure).where(Procedure.tenant_id == tenant.id, Procedure.reason == topic))
     title = procedure.name if procedure is not None and procedure.name else humanise(topic)
-    return assemble(title, sources, other_vectors, len(others), np.array(owner, dtype=np.int64), encoder, redactor.redact)
+    return assemble(title, sources, other_vectors, len(others), np.array(owner, dtype=np.int64), encoder, redactor.redact,
+                    quality={r.id: r.quality_score for r in rows})
 
 
 def detect_gaps(session: Session, *, tenant, encoder=None, since: datetime | None = None, refresh: bool = False,

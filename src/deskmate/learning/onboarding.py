@@ -59,7 +59,8 @@ def _mean(values) -> float | None:
 
 def onboarding_for(session: Session, *, tenant_id: int, reason: str, limit: int = 5) -> Onboarding:
     from deskmate.accounts.models import User
-    from deskmate.conversations.models import Conversation, Message
+    from deskmate.conversations.models import Conversation
+    from deskmate.conversations.transcript import load_transcripts
     from deskmate.outcomes.models import ConversationScore
 
     rows = session.execute(
@@ -86,12 +87,12 @@ def onboarding_for(session: Session, *, tenant_id: int, reason: str, limit: int 
     ids = [r.id for r in chosen]
     actions: dict[int, list[str]] = defaultdict(list)
     replies: dict[int, list[str]] = defaultdict(list)
-    for m in session.execute(select(Message.conversation_id, Message.kind, Message.role, Message.text, Message.action)
-                             .where(Message.conversation_id.in_(ids)).order_by(Message.conversation_id, Message.seq)):
-        if m.kind == "action" and m.action:
-            actions[m.conversation_id].append(m.action)
-        elif m.role == "agent" and m.text and len(replies[m.conversation_id]) < REPLIES_SHOWN:
-            replies[m.conversation_id].append(m.text)
+    for conv in load_transcripts(session, tenant_id, ids):
+        for m in conv.turns:
+            if m.kind == "action" and m.action:
+                actions[conv.id].append(m.action)
+            elif m.role == "agent" and m.text and len(replies[conv.id]) < REPLIES_SHOWN:
+                replies[conv.id].append(m.text)
     names = dict(session.execute(select(User.id, User.name).where(User.tenant_id == tenant_id)).all())
     examples = [OnboardingExample(
         conversation_id=r.id, external_id=r.external_id, agent_id=r.agent_id, agent_name=names.get(r.agent_id),

@@ -21,8 +21,8 @@ from deskmate.outcomes.scoring import Scorer
 from deskmate.outcomes.service import (
     fit_resolution_model,
     labelled_conversation_ids,
-    load_transcripts,
     reopen_map,
+    scoring_transcripts,
 )
 from deskmate.outcomes.transcript import Transcript
 
@@ -82,7 +82,7 @@ def evaluate_workspace(sessionmaker, *, settings, tenant_id: int, holdout: float
         reopened = reopen_map(session, tenant_id=tenant_id)
         rows = []
         for start in range(0, len(test), BATCH):
-            transcripts = load_transcripts(session, tenant_id=tenant_id, conversation_ids=test[start:start + BATCH])
+            transcripts = scoring_transcripts(session, tenant_id=tenant_id, conversation_ids=test[start:start + BATCH])
             rules = rule_estimates(scorer.samples(transcripts))
             blind = scorer.estimate([without_last_words(t) for t in transcripts])
             for t, result, rule, early in zip(transcripts, scorer.score_many(transcripts, reopened), rules, blind):

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from deskmate.conversations.transcript import procedure_progress
 from deskmate.outcomes import language as lang
 from deskmate.outcomes.transcript import Transcript, repeated_customer_turns
 
@@ -29,17 +30,6 @@ FEATURE_NAMES = (
     "agent_follow_up", "last_agent_question", "agent_ping", "agent_closes_for_silence", "agent_unable",
     "agent_unable_late",
 )
-
-
-def procedure_progress(actions: Sequence[str], required: Sequence[str] | None) -> tuple[float, bool, bool]:
-    """(share of required actions done, all done, the ones done were done in the required order)."""
-    if not required:
-        return 0.0, False, True
-    first = {}
-    for i, a in enumerate(actions):
-        first.setdefault(a, i)
-    done = [first[a] for a in required if a in first]
-    return len(done) / len(required), len(done) == len(required), done == sorted(done)
 
 
 def has(pattern, lowered: str) -> float:
@@ -63,7 +53,7 @@ def resolution_features(t: Transcript, required: Sequence[str] | None = None) ->
     last_text = text_turns[-1] if text_turns else None
     last_agent_seq = max((x.seq for x in t.turns if x.role == "agent"), default=0)
     customer_after = sum(1 for x in cust if x.seq > last_agent_seq)
-    share, complete, in_order = procedure_progress(t.actions, required)
+    progress = procedure_progress(required or (), t.actions, repeats="first")
     sent = t.customer_sentiment
     silence = t.silence_after_last()
     waits = t.agent_wait_seconds()
@@ -81,7 +71,7 @@ def resolution_features(t: Transcript, required: Sequence[str] | None = None) ->
         has(lang.ESCALATION, all_a),
         float(any(a in ESCALATION_ACTIONS for a in t.actions)),
         has(lang.TRANSFER, others),
-        float(bool(required)), share, float(complete), float(in_order),
+        float(bool(required)), progress.share, float(progress.complete), float(progress.in_order),
         sent[0] if sent else 0.0, sent[-1] if sent else 0.0, min(sent) if sent else 0.0,
         (sent[-1] - sent[0]) if sent else 0.0,
         _log(silence / 60.0), float(silence >= 600), _log(max(waits, default=0.0) / 60.0), _log(duration / 60.0),

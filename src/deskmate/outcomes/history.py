@@ -22,8 +22,8 @@ from deskmate.outcomes.scoring import Scorer
 from deskmate.outcomes.service import (
     _apply_reopens,
     labelled_conversation_ids,
-    load_transcripts,
     reopen_map,
+    scoring_transcripts,
     store_scores,
     train_resolution_model,
 )
@@ -85,7 +85,7 @@ def score_history(sessionmaker, *, settings, tenant_id: int, since: datetime | N
         for start in range(0, len(ids), batch_size):
             with session_scope(sessionmaker) as session:
                 scorer = Scorer.for_tenant(session, settings=settings, tenant_id=tenant_id, model=model)
-                transcripts = load_transcripts(session, tenant_id=tenant_id, conversation_ids=ids[start:start + batch_size])
+                transcripts = scoring_transcripts(session, tenant_id=tenant_id, conversation_ids=ids[start:start + batch_size])
                 store_scores(session, scorer.score_many(transcripts, mapping))
                 scored += len(transcripts)
             if bar is not None:

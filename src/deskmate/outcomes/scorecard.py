@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from deskmate.conversations.transcript import procedure_progress
 from deskmate.errors import InvalidInput
 from deskmate.outcomes import language as lang
 from deskmate.outcomes.accuracy import knowledge_accuracy
@@ -45,19 +46,16 @@ def policy_adherence(ctx: ScoringContext) -> Verdict:
     if not required:
         return "na", "no procedure for this reason for contact", []
     t = ctx.transcript
-    first: dict[str, Turn] = {}
-    for turn in t.action_turns:
-        first.setdefault(turn.action, turn)
+    progress = procedure_progress(required, t.actions, repeats="first")
+    # The turn of each required action done: its first occurrence.
+    first = {step: t.action_turns[at] for step, at in zip(required, progress.done_at) if at is not None}
     problems: list[tuple[Turn | None, str]] = []
-    for j, action in enumerate(required):
-        if action not in first:
-            continue
-        before = [a for a in required[:j] if a not in first or first[a].seq > first[action].seq]
-        for missing in before:
-            how = "skipped" if missing not in first else f"done later (seq {first[missing].seq})"
-            problems.append((first[action], f"{action} before {missing} ({how})"))
-    done_last = max((i for i, a in enumerate(required) if a in first), default=-1)
-    tail = [a for a in required[done_last + 1:]]
+    for j, i in progress.out_of_order():
+        action, missing = required[j], required[i]
+        how = "skipped" if missing not in first else f"done later (seq {first[missing].seq})"
+        problems.append((first[action], f"{action} before {missing} ({how})"))
+    done_last = progress.last_done
+    tail = required[done_last + 1:]
     # A blocker the agent stated ("outside the return window, I can't refund it") ends the procedure legitimately.
     blocked = saying(t.agent_turns, lang.AGENT_UNABLE)
     finished = ctx.predicted_outcome == "resolved" and t.status == "closed" and not blocked

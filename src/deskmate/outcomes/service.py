@@ -1,8 +1,8 @@
 """Store and fetch conversation scores: on close, on demand, and for history in bulk.
 
-Reads go through Core selects (not ORM objects) because bulk scoring reads every message of
-tens of thousands of conversations; a batch is scored and written in its own transaction,
-so an interrupted run resumes where it stopped.
+Transcripts come from the conversation read model's bulk loader (Core selects, not ORM objects,
+since bulk scoring reads every message of tens of thousands of conversations); a batch is scored
+and written in its own transaction, so an interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from deskmate.accounts.models import Tenant
-from deskmate.conversations.models import Conversation, Message
+from deskmate.conversations.models import Conversation
+from deskmate.conversations.transcript import load_transcripts
 from deskmate.db import utcnow
 from deskmate.errors import Forbidden, InvalidInput, NotFound
 from deskmate.outcomes.confidence import Effort, Trajectory, resolution_quality
@@ -29,31 +30,15 @@ from deskmate.outcomes.resolution import (
 )
 from deskmate.outcomes.scoring import Scorer, generation_backend
 from deskmate.outcomes.summary import generated_text
-from deskmate.outcomes.transcript import Transcript, Turn
+from deskmate.outcomes.transcript import Transcript
 
 REOPEN_WINDOW = timedelta(days=7)
 TRAIN_BATCH = 500
 
-_CONV_COLS = (Conversation.id, Conversation.tenant_id, Conversation.reason, Conversation.agent_id,
-              Conversation.customer_id, Conversation.channel, Conversation.status, Conversation.started_at,
-              Conversation.ended_at, Conversation.attributes)
-_MSG_COLS = (Message.conversation_id, Message.seq, Message.role, Message.kind, Message.text, Message.action,
-             Message.action_values, Message.created_at)
 
-
-def load_transcripts(session: Session, *, tenant_id: int, conversation_ids: Sequence[int]) -> list[Transcript]:
-    """Transcripts in the order of `conversation_ids` (missing ids are left out)."""
-    ids = list(conversation_ids)
-    turns: dict[int, list[Turn]] = defaultdict(list)
-    for r in session.execute(select(*_MSG_COLS).where(Message.conversation_id.in_(ids)).order_by(Message.conversation_id, Message.seq)):
-        turns[r.conversation_id].append(Turn(r.seq, r.role, r.kind, r.text or "", r.action, dict(r.action_values or {}), r.created_at))
-    found = {
-        r.id: Transcript(turns=turns.get(r.id, []), conversation_id=r.id, tenant_id=r.tenant_id, reason=r.reason,
-                         agent_id=r.agent_id, customer_id=r.customer_id, channel=r.channel or "chat", status=r.status,
-                         started_at=r.started_at, ended_at=r.ended_at, attributes=dict(r.attributes or {}))
-        for r in session.execute(select(*_CONV_COLS).where(Conversation.tenant_id == tenant_id, Conversation.id.in_(ids)))
-    }
-    return [found[i] for i in ids if i in found]
+def scoring_transcripts(session: Session, *, tenant_id: int, conversation_ids: Sequence[int]) -> list[Transcript]:
+    """Transcripts in the order of `conversation_ids` (missing ids are left out), without the outcome label."""
+    return load_transcripts(session, tenant_id, conversation_ids, with_outcome=False)
 
 
 # ---- reopens -------------------------------------------------------------------------------
@@ -120,7 +105,7 @@ def store_scores(session: Session, results) -> None:
 def score_conversation(session: Session, *, settings, tenant_id: int, conversation_id: int,
                        scorer: Scorer | None = None) -> ConversationScore:
     """Score (or rescore) one conversation now, and mark an earlier one it reopens."""
-    transcripts = load_transcripts(session, tenant_id=tenant_id, conversation_ids=[conversation_id])
+    transcripts = scoring_transcripts(session, tenant_id=tenant_id, conversation_ids=[conversation_id])
     if not transcripts:
         raise NotFound(f"no conversation {conversation_id}")
     t = transcripts[0]
@@ -201,7 +186,7 @@ def fit_resolution_model(session: Session, *, scorer: Scorer, conversation_ids: 
     labels = outcome_labels(session, conversation_ids)
     samples, y = [], []
     for start in range(0, len(conversation_ids), TRAIN_BATCH):
-        transcripts = load_transcripts(session, tenant_id=scorer.tenant_id,
+        transcripts = scoring_transcripts(session, tenant_id=scorer.tenant_id,
                                        conversation_ids=conversation_ids[start:start + TRAIN_BATCH])
         samples.extend(scorer.samples(transcripts))
         y.extend(labels[t.conversation_id] for t in transcripts)
