@@ -85,7 +85,8 @@ def reason_rename(request: Request, reason_id: int, name: str = Form(""), user: 
                   session: Session = Depends(get_session)):
     from deskmate.reasons.curation import rename_reason
 
-    return _curate(request, user, session, lambda: rename_reason(session, user.tenant_id, reason_id, name), f"Renamed to {name.strip()}")
+    return _curate(request, user, session, lambda: rename_reason(session, user.tenant_id, reason_id, name),
+                   f"Renamed to {name.strip()}")
 
 
 @router.post("/insights/reasons/{reason_id}/merge")

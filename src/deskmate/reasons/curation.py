@@ -21,7 +21,7 @@ from deskmate.insights.models import InsightRecord, InsightTopic
 from deskmate.insights.naming import Wording, class_tfidf, name_topics
 from deskmate.insights.records import vector_bytes, vectors_of
 from deskmate.reasons.models import Reason
-from deskmate.reasons.service import _free_key, _free_name, _move, _names, catalogue, final
+from deskmate.reasons.service import catalogue, final, free_key, free_name, move_conversations, reason_names
 
 MAX_NAME = 200
 MIN_PART = 3  # conversations in each part of a split
@@ -88,7 +88,7 @@ def merge_reasons(session: Session, tenant_id: int, source_ref: str | int, targe
     for r, role in ((source, "merge"), (target, "merge into")):
         if r.status in ("merged", "split"):
             raise InvalidInput(f"reason {r.key!r} was {r.status} already: {role} one of what it became")
-    _move(session, tenant_id, list(session.scalars(select(Conversation.id).where(
+    move_conversations(session, tenant_id, list(session.scalars(select(Conversation.id).where(
         Conversation.tenant_id == tenant_id, Conversation.reason == source.key))), target.key)
     for earlier in session.scalars(select(Reason).where(Reason.merged_into_id == source.id)):
         earlier.merged_into_id = target.id  # one hop from anything merged before
@@ -127,18 +127,18 @@ def split_reason(session: Session, tenant_id: int, ref: str | int, *, parts: int
     texts = [r.opening_text for r in rows]
     wording = Wording(texts)
     names = name_topics(texts, labels, len(keep), wording=wording, terms=class_tfidf(texts, labels, len(keep), wording=wording))
-    taken, keys = _names(session, tenant_id), catalogue(session, tenant_id)
+    taken, keys = reason_names(session, tenant_id), catalogue(session, tenant_id)
     created = []
     for i in range(len(keep)):
-        name = _free_name(f"{reason.name}: {names[i]}"[:180] if names[i] else f"{reason.name} {i + 1}", taken, f"part {i + 1}")
-        part = Reason(tenant_id=tenant_id, key=_free_key(f"{reason.key} {names[i] or i + 1}", keys), name=name,
+        name = free_name(f"{reason.name}: {names[i]}"[:180] if names[i] else f"{reason.name} {i + 1}", taken, f"part {i + 1}")
+        part = Reason(tenant_id=tenant_id, key=free_key(f"{reason.key} {names[i] or i + 1}", keys), name=name,
                       source="topic", topic_id=reason.topic_id, split_from_id=reason.id, status="active",
                       centroid=vector_bytes(row_normalise(X[labels == i].mean(0, keepdims=True))[0]))
         session.add(part)
         keys[part.key] = part
         taken.add(name.lower())
         created.append(part)
-        _move(session, tenant_id, [rows[j].id for j in np.flatnonzero(labels == i)], part.key)
+        move_conversations(session, tenant_id, [rows[j].id for j in np.flatnonzero(labels == i)], part.key)
     reason.status = "split"
     session.flush()
     return created

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 
 from deskmate.conversations.models import Conversation
 from deskmate.db import session_scope
-from deskmate.errors import InvalidInput, NotFound
+from deskmate.errors import NotFound
 from deskmate.insights.clustering import nearest, row_normalise
 from deskmate.insights.models import InsightRecord, InsightTopic
 from deskmate.insights.naming import GENERIC_NAME
-from deskmate.insights.records import vector_bytes, vectors_of
+from deskmate.insights.records import vectors_of
 from deskmate.knowledge.models import Procedure
 from deskmate.reasons.models import Reason
 
@@ -68,7 +68,7 @@ def final(reason: Reason, by_id: dict[int, Reason]) -> Reason:
     return reason
 
 
-def _free_key(name: str, taken) -> str:
+def free_key(name: str, taken) -> str:
     base = key = _slug(name)
     k = 2
     while key in taken:
@@ -76,7 +76,7 @@ def _free_key(name: str, taken) -> str:
     return key
 
 
-def _free_name(name: str, taken_lower: set[str], hint: str) -> str:
+def free_name(name: str, taken_lower: set[str], hint: str) -> str:
     if name.lower() not in taken_lower:
         return name
     candidate, k = f"{name} ({hint})", 2
@@ -85,12 +85,13 @@ def _free_name(name: str, taken_lower: set[str], hint: str) -> str:
     return candidate
 
 
-def _names(session: Session, tenant_id: int) -> set[str]:
+def reason_names(session: Session, tenant_id: int) -> set[str]:
     return {n.lower() for n in session.scalars(select(Reason.name).where(Reason.tenant_id == tenant_id,
                                                                          Reason.status != "merged"))}
 
 
-def _move(session: Session, tenant_id: int, conversation_ids: list[int], key: str, *, source: str | None = "keep") -> None:
+def move_conversations(session: Session, tenant_id: int, conversation_ids: list[int], key: str, *,
+                       source: str | None = "keep") -> None:
     """Give these conversations (and their insight rows) the reason `key`; `updated_at` is left alone,
     so nothing downstream re-reads a conversation only because its reason was re-labelled."""
     values = {"reason": key, "updated_at": Conversation.updated_at}
@@ -119,13 +120,13 @@ def sync_given(session: Session, tenant_id: int) -> int:
     rows = catalogue(session, tenant_id)
     by_id = {r.id: r for r in rows.values()}
     procedures = dict(session.execute(select(Procedure.reason, Procedure.name).where(Procedure.tenant_id == tenant_id)).all())
-    names = _names(session, tenant_id)
+    names = reason_names(session, tenant_id)
     created = 0
     for key in sorted(given):
         row = rows.get(key)
         if row is None:
             name = procedures.get(key) or key.replace("_", " ").replace("-", " ").strip().capitalize()
-            name = _free_name(name[:180], names, key[:15])
+            name = free_name(name[:180], names, key[:15])
             row = rows[key] = Reason(tenant_id=tenant_id, key=key, name=name, source="given", status="active")
             session.add(row)
             names.add(name.lower())
@@ -133,7 +134,7 @@ def sync_given(session: Session, tenant_id: int) -> int:
         elif row.status == "merged":
             target = final(row, by_id)
             if target.key != key:
-                _move(session, tenant_id, _carriers(session, tenant_id, key), target.key)
+                move_conversations(session, tenant_id, _carriers(session, tenant_id, key), target.key)
     session.flush()
     return created
 
@@ -149,8 +150,8 @@ def _topic_reason(session: Session, tenant_id: int, topic: InsightTopic, rows: d
     own = next((r for r in rows.values() if r.topic_id == topic.id and r.source == "topic" and r.split_from_id is None
                 and r.key != GENERIC_KEY), None)
     if own is None:
-        name = _free_name(topic.label, _names(session, tenant_id), f"topic {topic.number}")
-        own = Reason(tenant_id=tenant_id, key=_free_key(topic.label, rows), name=name, source="topic", topic_id=topic.id,
+        name = free_name(topic.label, reason_names(session, tenant_id), f"topic {topic.number}")
+        own = Reason(tenant_id=tenant_id, key=free_key(topic.label, rows), name=name, source="topic", topic_id=topic.id,
                      status="active")
         session.add(own)
         rows[own.key] = own
@@ -224,7 +225,7 @@ def assign_reasons_from_topics(session_or_sessionmaker, tenant_id: int, *, min_l
             if current.get(cid) != key:
                 changes[key].append(cid)
         for key, cids in changes.items():
-            _move(session, tenant_id, cids, key, source="topic")
+            move_conversations(session, tenant_id, cids, key, source="topic")
         counts = dict(session.execute(select(Conversation.reason, func.count()).where(
             Conversation.tenant_id == tenant_id, Conversation.reason.is_not(None)).group_by(Conversation.reason)).all())
         for r in rows.values():  # a topic's reason with nobody left (its topic now maps to a given reason) retires
