@@ -113,9 +113,10 @@ def out_of_scope(train: LabelledTexts, test: LabelledTexts, *, held: int, seed: 
     print(f"  out of scope: {held} intents left out of training, their {report.out_of_scope} test rows scored as "
           f"unknown ({', '.join(unknown)})", flush=True)
     for row in report.curve:
+        precision = "n/a" if row["oos_precision"] is None else f"{100 * row['oos_precision']:.1f}%"
         print(f"    threshold {row['threshold']:.3f}{' (chosen)' if row['chosen'] else ''}: in-scope answered right "
               f"{100 * row['in_scope_answered_right']:.1f}%, withheld {100 * row['in_scope_withheld']:.1f}%; "
-              f"OOS recall {100 * row['oos_recall']:.1f}%, precision {100 * (row['oos_precision'] or 0):.1f}%", flush=True)
+              f"OOS recall {100 * row['oos_recall']:.1f}%, precision {precision}", flush=True)
     return {"held_out_intents": unknown, "train_seconds": train_seconds, "threshold": model.threshold_,
             "curve": report.curve, "calibration": model.calibration_, "in_scope_accuracy": report.accuracy,
             "in_scope_answered_right": report.answered_accuracy, "in_scope_withheld": report.in_scope_withheld,

@@ -127,7 +127,7 @@ def _threshold_line(threshold: float, calibration: dict) -> str:
     point = OperatingPoint.saved(calibration["operating_point"])
     line += (f", for {point.describe()}: there it withheld {_pct(calibration.get('in_scope_withheld'))} of in-scope "
              f"messages, answered {_pct(calibration.get('in_scope_answered_right'))} right (top label "
-             f"{_pct(calibration.get('in_scope_accuracy'))})")
+             f"{_pct(calibration.get('accuracy'))})")
     if calibration.get("oos_recall") is not None:
         line += f" and said 'not sure' to {_pct(calibration['oos_recall'])} of simulated unknown intents"
     return line + ")" + (f"; {calibration['note']}" if calibration.get("note") else "")

@@ -131,7 +131,7 @@ def choose_operating_threshold(probs: np.ndarray, truth: np.ndarray, oos_confide
                 ok &= within_limit(np.searchsorted(np.sort(rows), candidates, side="left"), len(confidence), limit)
         threshold = float(candidates[np.flatnonzero(ok)[-1]])  # candidates[0] = 0 withholds nothing: always ok
     at = curve_row(threshold, confidence, correct, oos_confidence)
-    stats = {"operating_point": point.as_dict(), "in_scope_accuracy": round(float(correct.mean()), 4),
+    stats = {"operating_point": point.as_dict(),
              **{k: None if v is None else round(v, 4) for k, v in at.items() if k != "threshold"}}
     if used is not point:
         stats["note"] = "no unknown-intent examples to measure recall on; default limits used"
