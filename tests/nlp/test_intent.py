@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from deskmate.errors import InvalidInput, NotFound
-from deskmate.nlp.intent import IntentClassifier, choose_threshold, load_workspace_intent_model
+from deskmate.nlp.intent import IntentClassifier, load_workspace_intent_model
 from deskmate.nlp.intent_data import read_labelled
+from deskmate.nlp.intent_operating import OperatingPoint, choose_operating_threshold, within_limit
 
 INTENTS = ["Refund_not_showing_up", "card_arrival", "lost_or_stolen_card", "exchange_rate", "pending_top_up", "change_pin",
            "terminate_account", "wrong_amount_of_cash_received"]
@@ -64,26 +65,90 @@ def test_confidence_is_calibrated(model, banking):
 
 
 def test_unknown_intents_are_answered_no_known_intent(model, banking):
+    # The default point keeps almost every in-scope message answered; a team that states an
+    # out-of-scope recall gets unknown intents answered "not sure" at that cost.
     texts, labels = banking["test"]
-    known = model.predict_with_confidence(texts)
-    unknown = model.predict_with_confidence(banking["oos"] + ["What's the weather like in Lisbon tomorrow?",
-                                                              "Recommend me a good pizza place"])
-    oos_recall = np.mean([p.label is None for p in unknown])
-    answered_right = np.mean([p.label == label for p, label in zip(known, labels)])
-    assert oos_recall > 0.5, oos_recall
-    assert answered_right > 0.7, answered_right
-    for p in known[:5]:
+    strangers = banking["oos"] + ["What's the weather like in Lisbon tomorrow?", "Recommend me a good pizza place"]
+    wary = IntentClassifier(finetune=False, min_oos_recall=0.8, models_dir=model.models_dir).fit(
+        banking["train"].texts, banking["train"].labels)
+    assert wary.calibration_["oos_recall"] >= 0.8 and wary.threshold_ > model.threshold_
+    figures = {}
+    for name, m in (("default", model), ("wary", wary)):
+        known, unknown = m.predict_with_confidence(texts), m.predict_with_confidence(strangers)
+        figures[name] = (np.mean([p.label is None for p in unknown]), np.mean([p.label is None for p in known]),
+                         np.mean([p.label == label for p, label in zip(known, labels)]))
+    (default_recall, default_withheld, default_right), (oos_recall, _, answered_right) = figures.values()
+    assert oos_recall > 0.5 and oos_recall > default_recall, figures
+    assert answered_right > 0.7, figures
+    assert default_withheld <= 0.1 and default_right >= answered_right, figures
+    for p in model.predict_with_confidence(texts[:5]):
         assert p.ranked[0][1] == pytest.approx(p.confidence, abs=1e-4)
         assert [r[1] for r in p.ranked] == sorted((r[1] for r in p.ranked), reverse=True)
 
 
-def test_threshold_separates_right_from_unknown():
-    # Right answers sure of themselves, wrong ones unsure: the cut must fall between them.
-    probs = np.array([[0.9, 0.05, 0.05]] * 8 + [[0.4, 0.35, 0.25]] * 2)
-    truth = np.array([0] * 8 + [1] * 2)
-    threshold, stats = choose_threshold(probs, truth, np.zeros(0))
-    assert 0.4 < threshold <= 0.9
-    assert stats["in_scope_handled"] == 1.0
+def _held_out_like(rng, n=400, classes=5):
+    """Calibration-like rows: mostly right and sure, some wrong and unsure; and unknown-intent confidences."""
+    truth = rng.integers(classes, size=n)
+    logits = rng.normal(size=(n, classes))
+    logits[np.arange(n), truth] += rng.uniform(0.0, 6.0, size=n)
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return probs, truth, rng.uniform(0.2, 0.9, size=150)
+
+
+@pytest.mark.parametrize("max_withheld", [0.0, 0.02, 0.05, 0.2])
+def test_threshold_meets_the_stated_withheld_share(max_withheld):
+    probs, truth, oos = _held_out_like(np.random.default_rng(7))
+    point = OperatingPoint.stated(max_withheld=max_withheld)
+    threshold, stats = choose_operating_threshold(probs, truth, oos, point)
+    confidence = np.sort(probs.max(axis=1))
+    withheld = float((confidence < threshold).mean())
+    assert withheld <= max_withheld and stats["in_scope_withheld"] == pytest.approx(withheld, abs=1e-4)
+    assert within_limit((confidence < threshold).sum(), len(confidence), max_withheld)
+    # The highest such threshold: one more calibration row withheld would break the stated share (with its margin).
+    nxt = confidence[confidence >= threshold][0]
+    assert not within_limit((confidence <= nxt).sum(), len(confidence), max_withheld)
+    assert stats["operating_point"] == {"max_withheld": max_withheld}
+
+
+def test_limits_keep_a_sampling_margin():
+    # 5 of 100 is 5% on calibration, but one standard error more than that on new messages.
+    assert within_limit(np.array([0, 2, 3, 5]), 100, 0.05).tolist() == [True, True, True, False]
+    assert within_limit(np.array([3, 4]), 100, 0.0).tolist() == [False, False]
+
+
+def test_default_point_also_bounds_the_accuracy_drop_and_recall_point_reaches_its_recall():
+    probs, truth, oos = _held_out_like(np.random.default_rng(3))
+    confidence, correct = probs.max(axis=1), probs.argmax(axis=1) == truth
+    threshold, stats = choose_operating_threshold(probs, truth, oos, OperatingPoint())
+    assert float((confidence < threshold).mean()) <= 0.05
+    assert float(correct.mean() - ((confidence >= threshold) & correct).mean()) <= 0.02
+    assert stats["operating_point"] == {"max_withheld": 0.05, "max_accuracy_drop": 0.02}
+
+    recall_threshold, stats = choose_operating_threshold(probs, truth, oos, OperatingPoint.stated(min_oos_recall=0.9))
+    assert float((oos < recall_threshold).mean()) >= 0.9 and stats["oos_recall"] >= 0.9
+    last_withheld = oos[oos < recall_threshold].max()  # the lowest threshold that does: one fewer falls short
+    assert float((oos < last_withheld).mean()) < 0.9
+    # No unknown intents to measure recall on: the default limits, and the stats say so.
+    fallback, stats = choose_operating_threshold(probs, truth, np.zeros(0), OperatingPoint.stated(min_oos_recall=0.9))
+    assert np.array_equal(confidence < fallback, confidence < threshold) and "note" in stats
+
+
+@pytest.mark.parametrize("kwargs", [{"max_withheld": 1.5}, {"max_withheld": -0.1}, {"min_oos_recall": 2},
+                                    {"max_withheld": 0.05, "min_oos_recall": 0.8}])
+def test_meaningless_operating_points_are_refused(kwargs):
+    with pytest.raises(InvalidInput):
+        OperatingPoint.stated(**kwargs)
+    with pytest.raises(InvalidInput):
+        IntentClassifier(**kwargs).fit(["a", "b"], ["x", "y"])
+
+
+def test_the_operating_point_is_saved_with_the_model(model, tmp_path):
+    meta = json.loads((model.save(tmp_path / "m") / "intent.json").read_text())
+    calibration = meta["calibration"]
+    assert calibration["operating_point"] == {"max_withheld": 0.05, "max_accuracy_drop": 0.02}
+    assert calibration["in_scope_withheld"] <= 0.05
+    assert calibration["accuracy"] - calibration["in_scope_answered_right"] <= 0.02 + 1e-4
+    assert meta["threshold"] == model.threshold_
 
 
 def test_add_intent_without_full_retraining(banking, tmp_path):

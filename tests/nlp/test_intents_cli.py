@@ -77,6 +77,52 @@ def test_train_eval_predict_on_user_files(run, files, tmp_path):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_operating_point_is_stated_saved_and_its_curve_printed(run, files, tmp_path):
+    train_csv, test_jsonl = files
+    out = tmp_path / "model"
+    trained = run("intents", "train", train_csv, "--out", out, "--no-finetune", "--max-withheld", "0.1")
+    assert trained.exit_code == 0, trained.output
+    calibration = json.loads((out / "intent.json").read_text())["calibration"]
+    assert calibration["operating_point"] == {"max_withheld": 0.1}  # stated alone: no default accuracy-drop limit
+    assert calibration["in_scope_withheld"] <= 0.1
+    assert "at most 10% of in-scope messages withheld" in trained.output
+
+    evaluated = run("intents", "eval", out, test_jsonl)
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "operating curve" in evaluated.output and "<- chosen" in evaluated.output
+    assert f"chosen point: threshold {json.loads((out / 'intent.json').read_text())['threshold']:.3f}" in evaluated.output
+    assert "for at most 10% of in-scope messages withheld" in evaluated.output
+    report = json.loads(run("intents", "eval", out, test_jsonl, "--json").output)
+    curve = report["curve"]
+    assert [row["threshold"] for row in curve] == sorted(row["threshold"] for row in curve)
+    for before, after in zip(curve, curve[1:]):  # a higher threshold withholds more, of both kinds
+        assert after["in_scope_withheld"] >= before["in_scope_withheld"]
+        assert after["in_scope_answered_right"] <= before["in_scope_answered_right"]
+        assert after["oos_recall"] >= before["oos_recall"]
+    (chosen,) = [row for row in curve if row["chosen"]]
+    assert chosen["threshold"] == report["threshold"]
+    assert (chosen["in_scope_withheld"], chosen["oos_recall"]) == (report["in_scope_withheld"], report["oos_recall"])
+    assert curve[0]["threshold"] == 0.0 and curve[0]["in_scope_answered_right"] == report["accuracy"]
+
+    given = json.loads(run("intents", "eval", out, test_jsonl, "--json", "--threshold", "0.99").output)
+    assert [row["threshold"] for row in given["curve"] if row["chosen"]] == [0.99]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("args, message", [
+    (["--max-withheld", "1.5"], "max withheld share must be a share between 0 and 1"),
+    (["--max-accuracy-drop", "-0.01"], "max accuracy drop must be a share between 0 and 1"),
+    (["--min-oos-recall", "0.8", "--max-withheld", "0.05"], "not both"),
+])
+def test_meaningless_operating_points_exit_2(run, files, tmp_path, args, message):
+    train_csv, _ = files
+    result = run("intents", "train", train_csv, "--out", tmp_path / "m", "--no-finetune", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_examples_per_intent_subsamples(run, files, tmp_path):
     train_csv, _ = files
     out = tmp_path / "few"

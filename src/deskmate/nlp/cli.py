@@ -67,22 +67,35 @@ def train(
     epochs: Optional[float] = typer.Option(None, "--epochs", min=0.0, help="Fine-tuning passes (default: automatic)."),
     seed: int = typer.Option(0, help="Random seed (sampling, calibration split, fine-tuning)."),
     force: bool = typer.Option(False, "--force", help="With --from-store: retrain even if the data did not change."),
+    max_withheld: Optional[float] = typer.Option(
+        None, "--max-withheld", help="Operating point: answer 'not sure' to at most this share of in-scope messages "
+        "(default 0.05, with --max-accuracy-drop 0.02; the threshold is the highest meeting both on held-out data)."),
+    max_accuracy_drop: Optional[float] = typer.Option(
+        None, "--max-accuracy-drop", help="Operating point: answered-right at most this far under top-label accuracy "
+        "(a share: 0.02 is 2 points)."),
+    min_oos_recall: Optional[float] = typer.Option(
+        None, "--min-oos-recall", help="Operating point instead: answer 'not sure' to at least this share of "
+        "unknown-intent messages (simulated on training data), whatever it withholds."),
     text_column: Optional[str] = TEXT_COLUMN,
     label_column: Optional[str] = LABEL_COLUMN,
 ):
-    """Train an intent model and save it with its version."""
+    """Train an intent model and save it with its version and its 'not sure' threshold."""
     _friendly(_train)(data, out, examples_per_intent, from_store, tenant, finetune, epochs, seed, force,
-                      text_column, label_column)
+                      (max_withheld, max_accuracy_drop, min_oos_recall), text_column, label_column)
 
 
-def _train(data, out, examples_per_intent, from_store, tenant, finetune, epochs, seed, force, text_column, label_column):
+def _train(data, out, examples_per_intent, from_store, tenant, finetune, epochs, seed, force, operating,
+           text_column, label_column):
     from deskmate.cli import console, fail
     from deskmate.config import get_settings
     from deskmate.nlp.intent import IntentClassifier, validate_examples
+    from deskmate.nlp.intent_operating import OperatingPoint
 
+    OperatingPoint.stated(*operating)  # a bad value is one line, before any data is read
     settings = get_settings()
     params = {"finetune": finetune, "finetune_epochs": epochs, "random_state": seed, "encoder": settings.encoder,
-              "models_dir": settings.models_dir}
+              "models_dir": settings.models_dir, "max_withheld": operating[0], "max_accuracy_drop": operating[1],
+              "min_oos_recall": operating[2]}
     if from_store:
         if data is not None:
             fail("give either a DATA file or --from-store, not both")
@@ -101,8 +114,23 @@ def _train(data, out, examples_per_intent, from_store, tenant, finetune, epochs,
     info = model.describe()
     console.print(f"intent model [bold]{model.version}[/bold]: {len(model.classes_)} intents, {len(dataset)} examples"
                   f"{', fine-tuned encoder' if info['finetuned'] else ''}; saved to {out}", highlight=False)
-    console.print(f"confidence threshold {model.threshold_:.2f} (calibrated on {info['calibration'].get('examples', 0)}"
-                  f" held-out examples; below it the answer is 'no known intent')", highlight=False)
+    console.print(_threshold_line(model.threshold_, info["calibration"]), highlight=False, soft_wrap=True)
+
+
+def _threshold_line(threshold: float, calibration: dict) -> str:
+    from deskmate.nlp.intent_operating import OperatingPoint
+
+    line = (f"confidence threshold {threshold:.3f}; below it the answer is 'not sure' (calibrated on "
+            f"{calibration.get('examples', 0)} held-out examples")
+    if "operating_point" not in calibration:
+        return line + ")"
+    point = OperatingPoint.saved(calibration["operating_point"])
+    line += (f", for {point.describe()}: there it withheld {_pct(calibration.get('in_scope_withheld'))} of in-scope "
+             f"messages, answered {_pct(calibration.get('in_scope_answered_right'))} right (top label "
+             f"{_pct(calibration.get('accuracy'))})")
+    if calibration.get("oos_recall") is not None:
+        line += f" and said 'not sure' to {_pct(calibration['oos_recall'])} of simulated unknown intents"
+    return line + ")" + (f"; {calibration['note']}" if calibration.get("note") else "")
 
 
 def _train_from_store(settings, tenant: str, force: bool, params: dict) -> None:
@@ -140,7 +168,8 @@ def eval_(
     text_column: Optional[str] = TEXT_COLUMN,
     label_column: Optional[str] = LABEL_COLUMN,
 ):
-    """Score a model: accuracy, macro-F1, per-intent precision/recall, confusions, out-of-scope precision/recall."""
+    """Score a model: accuracy, macro-F1, per-intent precision/recall, confusions, and the operating curve
+    (threshold -> in-scope withheld, in-scope answered right, out-of-scope recall) with the model's chosen point."""
     _friendly(_eval)(model_path, data, threshold, show, as_json, text_column, label_column)
 
 
@@ -171,11 +200,12 @@ def _eval(model_path, data, threshold, show, as_json, text_column, label_column)
     summary.add_row("mean confidence / calibration error", f"{_pct(report.mean_confidence)} / {_pct(report.calibration_error)}")
     summary.add_row("answered right (with threshold)", _pct(report.answered_accuracy))
     summary.add_row("in-scope withheld", _pct(report.in_scope_withheld))
-    summary.add_row("threshold", f"{model.threshold_ if threshold is None else threshold:.3f}")
+    summary.add_row("threshold", f"{report.threshold:.3f}" + (" (given)" if threshold is not None else " (the model's)"))
     if report.out_of_scope:
         summary.add_row("out-of-scope recall", _pct(report.oos_recall))
         summary.add_row("out-of-scope precision", _pct(report.oos_precision))
     console.print(summary)
+    _print_curve(report, given=threshold is not None)
     rows = report.per_intent if show == 0 else report.per_intent[:show]
     if rows:
         table = Table("intent", "precision", "recall", "F1", "support",
@@ -188,6 +218,39 @@ def _eval(model_path, data, threshold, show, as_json, text_column, label_column)
         for truth, predicted, n in report.confused:
             table.add_row(truth, predicted, str(n))
         console.print(table)
+
+
+def _print_curve(report, given: bool) -> None:
+    from rich.table import Table
+
+    from deskmate.cli import console
+
+    table = Table("threshold", "in-scope\nwithheld", "in-scope\nanswered right", "out-of-scope\nrecall",
+                  "out-of-scope\nprecision", title=f"operating curve (top-label accuracy {_pct(report.accuracy)})")
+    for row in report.curve:
+        mark = " <- chosen" if row["chosen"] else ""
+        style = "bold" if row["chosen"] else None
+        table.add_row(f"{row['threshold']:.3f}{mark}", _pct(row["in_scope_withheld"]),
+                      _pct(row["in_scope_answered_right"]), _pct(row["oos_recall"]), _pct(row["oos_precision"]),
+                      style=style)
+    console.print(table)
+    from deskmate.nlp.intent_operating import OperatingPoint
+
+    (chosen,) = [row for row in report.curve if row["chosen"]]
+    if given:
+        why = "given with --threshold"
+    elif report.operating_point:
+        point = OperatingPoint.saved(report.operating_point)
+        why = f"the model's, chosen on held-out training rows for {point.describe()}"
+    else:
+        why = "the model's"
+    console.print(f"chosen point: threshold {chosen['threshold']:.3f} ({why}): here {_pct(chosen['in_scope_withheld'])} "
+                  f"of in-scope messages withheld, answered right {_pct(chosen['in_scope_answered_right'])} (top label "
+                  f"{_pct(report.accuracy)}), out-of-scope recall {_pct(chosen['oos_recall'])}",
+                  highlight=False, soft_wrap=True)
+    if not report.out_of_scope:
+        console.print("no out-of-scope rows in this data: label some 'oos', or leave intents out of training, "
+                      "to measure out-of-scope recall", highlight=False)
 
 
 @cli.command()

@@ -9,13 +9,13 @@ Inside, two views of a message vote, because they fail differently:
   typos, the short fragments support chats are full of.
 
 Their log-probabilities are mixed with weight `text_weight`, and a temperature turns the
-mix into probabilities that mean what they say. Temperature, mixing weight and the
-out-of-scope threshold are fitted on held-out rounds (rows the heads, and a fine-tuned
-encoder, never trained on), so an agent is not shown a confident wrong label. Each round
-also hides a fifth of the intents entirely: their examples play the unknown intents, and
-the threshold separates "known and right" from "wrong or unknown" best
-(`intent_calibration`). On Banking77 the simulation predicted 84% of unknown-intent
-messages withheld; on 10 really unseen intents it was 86% (docs/bench/nlp-intents.md).
+mix into probabilities that mean what they say. Temperature and mixing weight are fitted
+on held-out rounds (rows the heads, and a fine-tuned encoder, never trained on), so an
+agent is not shown a confident wrong label; other rounds hide a fifth of the intents
+entirely, whose examples play the unknown intents (`intent_calibration`). Below the
+threshold the answer is "not sure": it is set for an operating point the team states
+(by default at most 5% of in-scope messages withheld, and answered-right at most 2 points
+under top-label accuracy; `intent_operating`), measured on those held-out rows.
 """
 
 from __future__ import annotations
@@ -35,19 +35,10 @@ import numpy as np
 
 from deskmate.errors import InvalidInput, NotFound
 from deskmate.modelstore import Kind, ModelStore
-from deskmate.nlp.intent_calibration import (
-    CALIBRATION_FOLDS,
-    HeldOut,
-    calibration_split,
-    choose_threshold,
-    fit_mix,
-    log_softmax,
-    stratified_folds,
-)
+from deskmate.nlp.intent_calibration import HeldOut, calibration_split, fit_mix, held_out_rounds, log_softmax
+from deskmate.nlp.intent_operating import OperatingPoint, choose_operating_threshold
 
 FORMAT = 1
-SMALL_SET = 3000  # up to this many examples, calibrate with 5 rounds; beyond, one round of HOLDOUT_ROWS
-HOLDOUT_ROWS = 1500
 TEXT_WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
 ONNX_FILE = "encoder.int8.onnx"  # beside encoder/: the fine-tuned weights exported for fast prediction
 Progress = Callable[[str, float], None]  # (stage description, fraction done of that stage)
@@ -106,6 +97,9 @@ class IntentClassifier:
         finetune_epochs: float | None = None,
         text_weight: float | None = None,
         threshold: float | None = None,
+        max_withheld: float | None = None,
+        max_accuracy_drop: float | None = None,
+        min_oos_recall: float | None = None,
         calibration_fraction: float = 0.1,
         C_embedding: float = 10.0,
         C_text: float = 20.0,
@@ -117,6 +111,9 @@ class IntentClassifier:
         self.finetune_epochs = finetune_epochs
         self.text_weight = text_weight
         self.threshold = threshold
+        self.max_withheld = max_withheld  # the operating point (intent_operating; None: not stated)
+        self.max_accuracy_drop = max_accuracy_drop
+        self.min_oos_recall = min_oos_recall
         self.calibration_fraction = calibration_fraction
         self.C_embedding = C_embedding
         self.C_text = C_text
@@ -145,6 +142,7 @@ class IntentClassifier:
         from deskmate.nlp import intent_finetune
 
         texts, labels = validate_examples(texts, labels)
+        self.operating_point_ = OperatingPoint.stated(self.max_withheld, self.max_accuracy_drop, self.min_oos_recall)
         report = progress or (lambda stage, done: None)
         rng = np.random.default_rng(self.random_state)
         self.classes_ = np.array(sorted(set(labels)), dtype=object)
@@ -171,8 +169,8 @@ class IntentClassifier:
         report("embedding the examples", 1.0)
         y = np.asarray(labels, dtype=object)
         report("calibrating confidence", 0.0)
-        held = self._held_out_predictions(texts, embeddings, y, calib_rows, rng,
-                                          lambda done: report("calibrating confidence", done))
+        held = held_out_rounds(self, texts, embeddings, y, calib_rows, rng,
+                               lambda done: report("calibrating confidence", done))
         self._calibrate(held)
         report("training the classifier", 0.0)
         self._fit_heads(texts, embeddings, y)
@@ -180,37 +178,6 @@ class IntentClassifier:
         self.texts_, self.labels_, self.embeddings_ = list(texts), list(labels), embeddings
         self._stamp()
         return self
-
-    def _held_out_predictions(self, texts, embeddings, y, rows, rng, progress) -> "HeldOut":
-        """Head log-probabilities of rows the heads did not train on, and of intents they never saw.
-
-        Each round holds out a fold of `rows` (in-scope examples) and every example of a group
-        of intents (simulated unknown intents), fits the heads on the rest and predicts both.
-        Small sets get 5 rounds (every intent is unknown once); large ones one round, because
-        refitting the heads costs more than the estimate gains.
-        """
-        if len(texts) <= SMALL_SET:
-            rounds, folds = CALIBRATION_FOLDS, stratified_folds(y[rows], CALIBRATION_FOLDS, rng)
-        else:
-            rounds, folds = 1, np.where(rng.random(len(rows)) < HOLDOUT_ROWS / len(rows), 0, -1)
-        classes = rng.permutation(self.classes_)
-        # At least two intents must stay known; with fewer than three there is nothing to simulate.
-        per_round = 0 if len(classes) < 3 else max(1, min(len(classes) - 2, round(len(classes) / CALIBRATION_FOLDS)))
-        out = HeldOut()
-        for k in range(rounds):
-            unknown = set(classes[k * per_round:(k + 1) * per_round]) if per_round else set()
-            is_unknown = np.array([label in unknown for label in y])
-            held = rows[(folds == k) & ~is_unknown[rows]]
-            oos = rows[is_unknown[rows]]
-            keep = np.setdiff1d(np.flatnonzero(~is_unknown), held)
-            if (not len(held) and not len(oos)) or len(set(y[keep])) < 2:
-                continue
-            self._fit_heads([texts[i] for i in keep], embeddings[keep], y[keep])
-            for part, idx in (("in", held), ("oos", oos)):
-                if len(idx):
-                    out.add(part, *self._head_logprobs([texts[i] for i in idx], embeddings[idx]), y[idx])
-            progress((k + 1) / rounds)
-        return out
 
     def _finetune_epochs(self, n: int, labels: Sequence[str]) -> float:
         from deskmate.nlp import intent_finetune
@@ -245,7 +212,7 @@ class IntentClassifier:
         return out[0], out[1]
 
     def _calibrate(self, held: "HeldOut") -> None:
-        """Mixing weight and temperature by log-loss on in-scope rows, then the out-of-scope threshold."""
+        """Mixing weight and temperature by log-loss on in-scope rows, then the threshold for the operating point."""
         lp_emb, lp_text, y = held.get("in")
         if not len(y):  # too little data to hold anything out: neutral settings, a middling threshold
             self.text_weight_ = 0.3 if self.text_weight is None else self.text_weight
@@ -259,7 +226,7 @@ class IntentClassifier:
         oos_emb, oos_text, _ = held.get("oos")
         oos_confidence = self._mix(oos_emb, oos_text).max(axis=1) if len(oos_emb) else np.zeros(0)
         if self.threshold is None:
-            self.threshold_, stats = choose_threshold(probs, truth, oos_confidence)
+            self.threshold_, stats = choose_operating_threshold(probs, truth, oos_confidence, self.operating_point_)
         else:
             self.threshold_, stats = self.threshold, {}
         self.calibration_ = {"examples": int(len(truth)), "unknown_intent_examples": int(len(oos_confidence)),

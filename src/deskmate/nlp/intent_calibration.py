@@ -1,4 +1,4 @@
-"""How sure the intent model may be: held-out rounds, temperature, and the out-of-scope threshold.
+"""How sure the intent model may be: held-out rounds and temperature (the threshold: `intent_operating`).
 
 Kept apart from the classifier because it is the part that decides what an agent is shown:
 every figure here is fitted on examples the heads did not train on, or on intents they
@@ -12,6 +12,8 @@ from typing import Sequence
 import numpy as np
 
 CALIBRATION_FOLDS = 5
+SMALL_SET = 3000  # up to this many examples, calibrate with 5 rounds; beyond, one round of HOLDOUT_ROWS
+HOLDOUT_ROWS = 1500
 # Error-free held-out rows (common with a few well-separated intents) must not push the temperature to 0.
 TEMPERATURES = np.exp(np.linspace(np.log(0.5), np.log(10.0), 50))
 
@@ -60,29 +62,42 @@ def calibration_split(labels: Sequence[str], fraction: float, rng) -> tuple[np.n
     return np.array(train, dtype=int), np.array(sorted(calib), dtype=int)
 
 
-def choose_threshold(probs: np.ndarray, truth: np.ndarray, oos_confidence: np.ndarray) -> tuple[float, dict]:
-    """The confidence cut that best separates right answers from wrong or unknown-intent ones.
+def held_out_rounds(model, texts, embeddings, y, rows, rng, progress) -> "HeldOut":
+    """Head log-probabilities of rows the heads did not train on, and of intents they never saw.
 
-    In-scope examples count as handled when answered right, or withheld when they would have
-    been wrong; unknown-intent examples count as handled when withheld. The threshold
-    maximises the mean of the two rates (only the first when there are no unknown examples).
+    Two kinds of round, because they answer different questions. In-scope rounds hold out a
+    fold of `rows` and fit the heads on every intent, as the final model will be: their
+    confidences set the temperature and the withheld share. (When one round did both, the
+    heads had a fifth fewer intents to confuse and were surer than the final model: 5%
+    withheld on calibration became 6.8% on the Banking77 test set.) Unknown-intent rounds
+    hide a group of intents and predict their examples, for out-of-scope recall. Small sets
+    get 5 of each (every intent is unknown once); large ones one of each, because refitting
+    the heads costs more than the estimate gains. `model` provides `_fit_heads`,
+    `_head_logprobs` and `classes_` (an `IntentClassifier` while it fits).
     """
-    confidence = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == truth
-    candidates = np.unique(np.concatenate([confidence, oos_confidence, [0.0]]))
-    best = (-1.0, 0.0, 0.0, 0.0)
-    for t in candidates:
-        known = float(np.where(confidence >= t, correct, ~correct).mean())
-        withheld = float((oos_confidence < t).mean()) if len(oos_confidence) else None
-        score = known if withheld is None else (known + withheld) / 2
-        if score > best[0] + 1e-12:
-            best = (score, float(t), known, withheld)
-    score, t, known, withheld = best
-    # Midway to the next observed confidence: the cut should not sit exactly on a calibration example.
-    below = candidates[candidates < t]
-    threshold = float((t + below[-1]) / 2) if len(below) else t
-    return threshold, {"threshold_score": round(score, 4), "in_scope_handled": round(known, 4),
-                       "unknown_withheld": None if withheld is None else round(withheld, 4)}
+    if len(texts) <= SMALL_SET:
+        rounds, folds = CALIBRATION_FOLDS, stratified_folds(y[rows], CALIBRATION_FOLDS, rng)
+    else:
+        rounds, folds = 1, np.where(rng.random(len(rows)) < HOLDOUT_ROWS / len(rows), 0, -1)
+    classes = rng.permutation(model.classes_)
+    # At least two intents must stay known; with fewer than three there is nothing to simulate.
+    per_round = 0 if len(classes) < 3 else max(1, min(len(classes) - 2, round(len(classes) / CALIBRATION_FOLDS)))
+    out = HeldOut()
+
+    def predict(part: str, keep: np.ndarray, idx: np.ndarray) -> None:
+        if len(idx) and len(set(y[keep])) >= 2:
+            model._fit_heads([texts[i] for i in keep], embeddings[keep], y[keep])
+            out.add(part, *model._head_logprobs([texts[i] for i in idx], embeddings[idx]), y[idx])
+
+    for k in range(rounds):
+        held = rows[folds == k]
+        predict("in", np.setdiff1d(np.arange(len(y)), held), held)
+        progress((2 * k + 1) / (2 * rounds))
+        if per_round:
+            is_unknown = np.isin(y, classes[k * per_round:(k + 1) * per_round])
+            predict("oos", np.flatnonzero(~is_unknown), rows[is_unknown[rows]])
+        progress((k + 1) / rounds)
+    return out
 
 
 class HeldOut:
