@@ -21,11 +21,12 @@ from deskmate.assist.actions import checklist
 from deskmate.assist.bundle import AssistModels
 from deskmate.assist.context_card import load_customer, rank_records
 from deskmate.assist.guardrails import Guardrails
+from deskmate.assist.next_action import context_blocks
 from deskmate.assist.replies import dialogue_position
 from deskmate.assist.retrieval import DenseKnowledgeIndex, KnowledgeRetriever
 from deskmate.assist.schemas import (
     Alert, AssistUpdate, ChecklistStep, Evidence, IntentCandidate, IntentView, KnowledgeSuggestion, NextBestAction,
-    SuggestedReply,
+    SuggestedReply, UsualStep,
 )
 from deskmate.assist.state import ConversationState, Turn, turn_text
 from deskmate.assist.summary import summarize
@@ -325,7 +326,7 @@ class AssistEngine:
                                    evidence=Evidence(text="no procedure for this intent and no history yet")), skipped, procedure)
         stats = self.models.actions if self.models else None
         if stats is not None:
-            step = stats.next_action(probs, state.actions, procedures)
+            step = stats.next_action(probs, state.actions, procedures, learned=self._learned_actions(state, probs))
             if step.action:
                 ordered = self._rerank("nba", [(step.action, step.probability)] + step.alternatives, state, probs)
                 if ordered[0][0] != step.action:  # the learning loop knows better for this workspace
@@ -344,26 +345,56 @@ class AssistEngine:
             text = (f"step {index + 1} of {len(steps)} in '{procedure[0]}'" if index is not None
                     else f"every step of '{procedure[0]}' is done")
             if step.total:
-                text += f"; {step.support} of {step.total} similar resolved cases did this next"
+                text += f"; {step.support} of {step.total} similar past cases did this next"
         elif step.action:
-            text = f"{step.support} of {step.total} similar resolved cases did this next ({step.level})"
+            text = f"{step.support} of {step.total} similar past cases did this next ({step.level})"
         else:
             text = "no action is usually taken at this point"
         nba = NextBestAction(
             id=f"nba:{step.action or 'none'}:{conv}:{seq}", action=step.action, source=source,
             procedure=procedure[0] if procedure else None, reason=top,
             checklist=[ChecklistStep(action=a, state=s) for a, s in steps],
+            usual=self._usual(stats, top, state.actions) if stats is not None and not procedure else [],
             alternatives=[IntentCandidate(label=a, confidence=round(p, 4)) for a, p in step.alternatives],
             evidence=Evidence(text=text, support=step.support or None, total=step.total or None,
                               scores={"probability": round(step.probability, 4)}),
         )
         return nba, skipped, procedure
 
+    def _learned_actions(self, state: ConversationState, probs: dict) -> dict[str, float] | None:
+        """The context classifier's P(next action), or None when this workspace has not trained one."""
+        model = self.models.next_actions if self.models is not None else None
+        if model is None or not model.fitted:
+            return None
+        prior = self.models.actions.distribution(probs, state.actions)
+        return model.distribution(context_blocks(state.context), prior, state.actions[-1] if state.actions else None)
+
+    @staticmethod
+    def _usual(stats, reason: str | None, done: list[str]) -> list[UsualStep]:
+        """What agents usually do for this reason (any reason while it is unknown), mined from history,
+        with each step's support; the first step not yet taken is "next"."""
+        mined = stats.usual_steps(reason)
+        if not mined and reason:
+            mined = stats.usual_steps(None)
+        taken = list(done)
+        out, marked = [], False
+        for action, support, total in mined:
+            if action in taken:
+                taken.remove(action)
+                state = "done"
+            elif not marked:
+                state, marked = "next", True
+            else:
+                state = "left"
+            out.append(UsualStep(action=action, state=state, support=support, total=total))
+        return out
+
     def _replies(self, state: ConversationState, probs: dict[str, float]) -> list[SuggestedReply]:
         if self.models is None or not self.models.replies.templates_:
             return []
         ranked = self.models.replies.rank(state.context.vector(), k=CANDIDATES, avoid=state.agent_replies,
-                                          agent=state.agent_id, intent_probs=probs, position=dialogue_position(state.turns))
+                                          agent=state.agent_id, intent_probs=probs, position=dialogue_position(state.turns),
+                                          blocks=context_blocks(state.context))
         ranked = self._rerank("reply", ranked, state, probs)
         values = customer_values(state.customer, state.agent_name, state.entities)
         conv, seq = state.conversation_id, state.last_seq
@@ -374,8 +405,8 @@ class AssistEngine:
                                             conversation_ids=state.entities)
             if guarded.text is None:
                 continue
-            evidence = (f"{r.support} of {r.neighbours} most similar moments in resolved conversations were followed by this reply"
-                        if r.support else "fits this context (learned from resolved conversations)")
+            evidence = (f"{r.support} of {r.neighbours} most similar past moments were followed by this reply"
+                        if r.support else "fits this context (learned from past conversations)")
             if guarded.reasons:
                 evidence += "; " + "; ".join(dict.fromkeys(guarded.reasons))
             out.append(SuggestedReply(
