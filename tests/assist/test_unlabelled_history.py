@@ -187,3 +187,22 @@ def test_weighted_action_counts_and_old_files(tmp_path):
     assert again.next_action({}, ["a"]).action == "b" and again.support(None, ["a"], "c") == (2, 4)
     (tmp_path / "old.json").write_text(json.dumps({"last|*": {"a": {"b": 3, "c": 1}}}))
     assert ActionModel.load(tmp_path / "old.json").next_action({}, ["a"]).action == "b"
+
+
+def test_replies_answer_the_last_message_instead_of_asking_for_what_is_known():
+    from types import SimpleNamespace
+
+    from deskmate.assist.answering import asks_for, customer_waiting, known_values, penalty
+
+    assert asks_for("Could you please provide your email address?") == {"[EMAIL]"}
+    assert asks_for("What's your full name?") == {"[NAME]"} and asks_for("Your refund is on its way.") == set()
+    turns = [SimpleNamespace(role="customer", kind="text", text="sure, it's bob.stone@example.com")]
+    waiting, last = customer_waiting(turns)
+    known = known_values({"[FULL_NAME]": "Bob Stone"}, last)
+    assert waiting and known >= {"[EMAIL]", "[NAME]"}
+    assert penalty("Can I have your e-mail address please?", known, waiting) == 1  # just given
+    assert penalty("May I have your name?", known, waiting) == 1  # on the context card
+    assert penalty("Is there anything else I can help you with?", known, waiting) == 1  # the customer still waits
+    assert penalty("Thanks, I have found your order.", known, waiting) == 0
+    done, _ = customer_waiting([SimpleNamespace(role="customer", kind="text", text="That's all, thanks!")])
+    assert not done and penalty("Is there anything else I can help you with?", known, done) == 0

@@ -17,6 +17,7 @@ from datetime import datetime
 import numpy as np
 
 from deskmate.assist import alerts as alerting
+from deskmate.assist import answering
 from deskmate.assist.actions import checklist
 from deskmate.assist.bundle import AssistModels
 from deskmate.assist.context_card import load_customer, rank_records
@@ -397,6 +398,9 @@ class AssistEngine:
                                           blocks=context_blocks(state.context))
         ranked = self._rerank("reply", ranked, state, probs)
         values = customer_values(state.customer, state.agent_name, state.entities)
+        waiting, last_text = answering.customer_waiting(state.turns)
+        known = answering.known_values(values, last_text)
+        ranked = sorted(ranked, key=lambda r: answering.penalty(r.template, known, waiting))  # stable: demoted, not hidden
         conv, seq = state.conversation_id, state.last_seq
         out: list[SuggestedReply] = []
         for r in ranked:
