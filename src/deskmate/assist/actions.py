@@ -146,6 +146,20 @@ class ActionModel:
             done.append(action)
         return out
 
+    def usual_progress(self, reason: str | None, done: list[str]) -> list[tuple[str, str, int, int]]:
+        """The mined procedure for this reason (any reason while it is unknown) against what was done:
+        (action, "done" / "next" / "left", support, total); the first step not yet taken is "next"."""
+        mined = self.usual_steps(reason) or (self.usual_steps(None) if reason else [])
+        taken, out, marked = list(done), [], False
+        for action, support, total in mined:
+            if action in taken:
+                taken.remove(action)
+                state = "done"
+            else:
+                state, marked = ("left", True) if marked else ("next", True)
+            out.append((action, state, support, total))
+        return out
+
     def next_action(self, intent_probs: dict[str, float], done: list[str],
                     procedures: dict[str, list[str]] | None = None, learned: dict[str, float] | None = None) -> ActionStep:
         """The most likely next action, mixing intents by probability; procedures outrank history.

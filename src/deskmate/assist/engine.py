@@ -355,7 +355,8 @@ class AssistEngine:
             id=f"nba:{step.action or 'none'}:{conv}:{seq}", action=step.action, source=source,
             procedure=procedure[0] if procedure else None, reason=top,
             checklist=[ChecklistStep(action=a, state=s) for a, s in steps],
-            usual=self._usual(stats, top, state.actions) if stats is not None and not procedure else [],
+            usual=[UsualStep(action=a, state=st, support=n, total=t) for a, st, n, t in stats.usual_progress(top, state.actions)]
+            if stats is not None and not procedure else [],
             alternatives=[IntentCandidate(label=a, confidence=round(p, 4)) for a, p in step.alternatives],
             evidence=Evidence(text=text, support=step.support or None, total=step.total or None,
                               scores={"probability": round(step.probability, 4)}),
@@ -369,26 +370,6 @@ class AssistEngine:
             return None
         prior = self.models.actions.distribution(probs, state.actions)
         return model.distribution(context_blocks(state.context), prior, state.actions[-1] if state.actions else None)
-
-    @staticmethod
-    def _usual(stats, reason: str | None, done: list[str]) -> list[UsualStep]:
-        """What agents usually do for this reason (any reason while it is unknown), mined from history,
-        with each step's support; the first step not yet taken is "next"."""
-        mined = stats.usual_steps(reason)
-        if not mined and reason:
-            mined = stats.usual_steps(None)
-        taken = list(done)
-        out, marked = [], False
-        for action, support, total in mined:
-            if action in taken:
-                taken.remove(action)
-                state = "done"
-            elif not marked:
-                state, marked = "next", True
-            else:
-                state = "left"
-            out.append(UsualStep(action=action, state=state, support=support, total=total))
-        return out
 
     def _replies(self, state: ConversationState, probs: dict[str, float]) -> list[SuggestedReply]:
         if self.models is None or not self.models.replies.templates_:

@@ -108,7 +108,7 @@ def build_models(session: Session, *, tenant_id: int, conversations: list[PastCo
                     risk_y.append(int(conv.outcome == "escalated"))
                     risk_conv.append(conv.id)
             advance()
-        replies = ReplyModel().fit(examples, encoder)
+        replies = ReplyModel().fit(examples, encoder, known=vectors)
         next_actions = NextActionClassifier().fit(
             np.array(moments["blocks"]) if moments["blocks"] else np.zeros((0, 4 * encoder.dim), dtype=np.float32),
             moments["prior"], moments["last"], moments["y"], sample_weight=moments["w"])

@@ -95,7 +95,9 @@ class ReplyModel:
 
     # ---- training ----------------------------------------------------------------------
 
-    def fit(self, examples: list[ReplyExample], encoder) -> "ReplyModel":
+    def fit(self, examples: list[ReplyExample], encoder, known: dict[str, np.ndarray] | None = None) -> "ReplyModel":
+        """`known`: vectors already computed for some texts (a reply with nothing to template is its own
+        template): only the rest are encoded, so each message is encoded once."""
         if not examples:
             return self
         forms: dict[str, int] = {}
@@ -107,7 +109,10 @@ class ReplyModel:
                 forms[key] = len(templates)
                 templates.append(ex.template)
             example_entry.append(forms[key])
-        vectors = encoder.encode(templates)
+        known = known or {}
+        todo = [t for t in templates if t not in known]
+        fresh = dict(zip(todo, encoder.encode(todo))) if todo else {}
+        vectors = np.stack([known[t] if t in known else fresh[t] for t in templates]).astype(np.float32)
         merged = self._merge_near_duplicates(vectors, Counter(example_entry))
         example_entry = np.array([merged[e] for e in example_entry], dtype=np.int64)
         keep = sorted(set(example_entry.tolist()))
