@@ -81,7 +81,7 @@ def test_next_action_from_history_when_no_procedure_and_no_intent(demo, engine):
         update = engine.process(s, state, _turn(1, "customer", "hello, I have a question"))
     assert update.intent.label is None and update.intent.display == "not sure yet"
     assert update.next_action.source == "history" and update.next_action.action
-    assert update.next_action.evidence.total and "similar resolved cases" in update.next_action.evidence.text
+    assert update.next_action.evidence.total and "similar past cases" in update.next_action.evidence.text
 
 
 def test_policy_step_skipped_when_refund_comes_before_verification(demo, engine):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from deskmate.assist.actions import ActionModel
 from deskmate.assist.escalation import EscalationModel
+from deskmate.assist.next_action import NextActionClassifier
 from deskmate.assist.replies import ReplyModel
 from deskmate.assist.vector_index import IVFIndex
 from deskmate.modelstore import Kind, ModelStore
@@ -27,6 +28,7 @@ class AssistModels:
     replies: ReplyModel = field(default_factory=ReplyModel)
     actions: ActionModel = field(default_factory=ActionModel)
     escalation: EscalationModel = field(default_factory=EscalationModel)
+    next_actions: NextActionClassifier = field(default_factory=NextActionClassifier)
     article_prior: dict = field(default_factory=dict)  # reason -> {article_id: [resolved, total]}
     known_names: list[str] = field(default_factory=list)  # the tenant's customers, for the guardrails
     products: list[str] = field(default_factory=list)  # catalogue for entity extraction
@@ -39,6 +41,7 @@ class AssistModels:
         self.replies.save(directory)
         self.actions.save(directory / "actions.json")
         self.escalation.save(directory / "escalation.json")
+        self.next_actions.save(directory)
         if self.passages is not None:
             self.passages.save(directory / "passages.npz")
         (directory / "assist.json").write_text(json.dumps({
@@ -54,6 +57,7 @@ class AssistModels:
         return cls(version=meta["version"], replies=ReplyModel.load(directory),
                    actions=ActionModel.load(directory / "actions.json"),
                    escalation=EscalationModel.load(directory / "escalation.json"),
+                   next_actions=NextActionClassifier.load(directory),
                    article_prior=meta["article_prior"], known_names=meta["known_names"], products=meta["products"],
                    passages=passages, passages_watermark=meta["passages_watermark"], info=meta["info"])
 

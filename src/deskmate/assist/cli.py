@@ -20,7 +20,9 @@ def replay(
     json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
     seed: int = typer.Option(0, help="Seed for sampling the 99 distractor replies."),
 ):
-    """Train on earlier history, replay held-out conversations message by message, and score the suggestions."""
+    """Train on earlier history, replay held-out conversations message by message, and score the suggestions
+
+    beside simple baselines asked at the same moments (a tie in the reply ranking counts as a miss)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
@@ -39,19 +41,23 @@ def replay(
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("n", justify="right")
+    table.add_column("baselines, same moments", overflow="fold")
     table.add_column("goal", justify="right")
     for name, value in report.figures.items():
         goal = GOALS.get(name)
         shown = "—" if value is None else f"{value:.3f}"
-        if goal is not None and value is not None:
-            shown = f"[{'green' if value >= goal else 'red'}]{shown}[/]"
-        table.add_row(name, shown, str(report.counts.get(name, "")), "" if goal is None else f"≥ {goal:g}")
+        base = {k: v for k, v in report.baselines.get(name, {}).items() if v is not None}
+        if value is not None and base:  # green only when above every baseline (and the goal, if any)
+            beaten = value > max(base.values()) and (goal is None or value >= goal)
+            shown = f"[{'green' if beaten else 'red'}]{shown}[/]"
+        table.add_row(name, shown, str(report.counts.get(name, "")),
+                      ", ".join(f"{k} {v:.3f}" for k, v in base.items()), "" if goal is None else f"≥ {goal:g}")
     for kind, row in report.alerts.items():
-        precision = "—" if row["precision"] is None else f"{row['precision']:.3f}"
-        table.add_row(f"  alert {kind} precision", precision, str(row["fired"]), "")
+        precision = "not judged" if row["precision"] is None else f"{row['precision']:.3f}"
+        table.add_row(f"  alert {kind} precision", precision, f"{row['judged']} of {row['fired']} fired", "", "")
     if report.latency_ms:
         table.add_row("latency per message p50 / p99 (ms)", f"{report.latency_ms['p50']:.1f} / {report.latency_ms['p99']:.1f}",
-                      str(report.latency_ms["updates"]), "")
+                      str(report.latency_ms["updates"]), "", "")
     console.print(table)
     for note in report.notes:
         console.print(f"note: {note}", highlight=False)

@@ -18,14 +18,16 @@ from datetime import datetime
 import numpy as np
 
 from deskmate.assist import alerts as alerting
+from deskmate.assist import answering
 from deskmate.assist.bundle import AssistModels
 from deskmate.assist.context_card import load_customer, rank_records
 from deskmate.assist.guardrails import Guardrails
+from deskmate.assist.next_action import context_blocks
 from deskmate.assist.replies import dialogue_position
 from deskmate.assist.retrieval import DenseKnowledgeIndex, KnowledgeRetriever
 from deskmate.assist.schemas import (
     Alert, AssistUpdate, ChecklistStep, Evidence, IntentCandidate, IntentView, KnowledgeSuggestion, NextBestAction,
-    SuggestedReply,
+    SuggestedReply, UsualStep,
 )
 from deskmate.assist.state import ConversationState, Turn, turn_text
 from deskmate.assist.summary import summarize
@@ -345,7 +347,7 @@ class AssistEngine:
                                    evidence=Evidence(text="no procedure for this intent and no history yet")), skipped, procedure)
         stats = self.models.actions if self.models else None
         if stats is not None:
-            step = stats.next_action(probs, state.actions, procedures)
+            step = stats.next_action(probs, state.actions, procedures, learned=self._learned_actions(state, probs))
             if step.action:
                 ordered = self._rerank("nba", [(step.action, step.probability)] + step.alternatives, state, probs)
                 if ordered[0][0] != step.action:  # the learning loop knows better for this workspace
@@ -363,28 +365,42 @@ class AssistEngine:
             text = (f"step {index + 1} of {len(steps)} in '{procedure[0]}'" if index is not None
                     else f"every step of '{procedure[0]}' is done")
             if step.total:
-                text += f"; {step.support} of {step.total} similar resolved cases did this next"
+                text += f"; {step.support} of {step.total} similar past cases did this next"
         elif step.action:
-            text = f"{step.support} of {step.total} similar resolved cases did this next ({step.level})"
+            text = f"{step.support} of {step.total} similar past cases did this next ({step.level})"
         else:
             text = "no action is usually taken at this point"
         nba = NextBestAction(
             id=f"nba:{step.action or 'none'}:{conv}:{seq}", action=step.action, source=source,
             procedure=procedure[0] if procedure else None, reason=top,
             checklist=[ChecklistStep(action=a, state=s) for a, s in steps],
+            usual=[UsualStep(action=a, state=st, support=n, total=t) for a, st, n, t in stats.usual_progress(top, state.actions)]
+            if stats is not None and not procedure else [],
             alternatives=[IntentCandidate(label=a, confidence=round(p, 4)) for a, p in step.alternatives],
             evidence=Evidence(text=text, support=step.support or None, total=step.total or None,
                               scores={"probability": round(step.probability, 4)}),
         )
         return nba, skipped, procedure
 
+    def _learned_actions(self, state: ConversationState, probs: dict) -> dict[str, float] | None:
+        """The context classifier's P(next action), or None when this workspace has not trained one."""
+        model = self.models.next_actions if self.models is not None else None
+        if model is None or not model.fitted:
+            return None
+        prior = self.models.actions.distribution(probs, state.actions)
+        return model.distribution(context_blocks(state.context), prior, state.actions[-1] if state.actions else None)
+
     def _replies(self, state: ConversationState, probs: dict[str, float]) -> list[SuggestedReply]:
         if self.models is None or not self.models.replies.templates_:
             return []
         ranked = self.models.replies.rank(state.context.vector(), k=CANDIDATES, avoid=state.agent_replies,
-                                          agent=state.agent_id, intent_probs=probs, position=dialogue_position(state.turns))
+                                          agent=state.agent_id, intent_probs=probs, position=dialogue_position(state.turns),
+                                          blocks=context_blocks(state.context))
         ranked = self._rerank("reply", ranked, state, probs)
         values = customer_values(state.customer, state.agent_name, state.entities)
+        waiting, last_text = answering.customer_waiting(state.turns)
+        known = answering.known_values(values, last_text)
+        ranked = sorted(ranked, key=lambda r: answering.penalty(r.template, known, waiting))  # stable: demoted, not hidden
         conv, seq = state.conversation_id, state.last_seq
         out: list[SuggestedReply] = []
         for r in ranked:
@@ -393,8 +409,8 @@ class AssistEngine:
                                             conversation_ids=state.entities)
             if guarded.text is None:
                 continue
-            evidence = (f"{r.support} of {r.neighbours} most similar moments in resolved conversations were followed by this reply"
-                        if r.support else "fits this context (learned from resolved conversations)")
+            evidence = (f"{r.support} of {r.neighbours} most similar past moments were followed by this reply"
+                        if r.support else "fits this context (learned from past conversations)")
             if guarded.reasons:
                 evidence += "; " + "; ".join(dict.fromkeys(guarded.reasons))
             out.append(SuggestedReply(

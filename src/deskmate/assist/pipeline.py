@@ -1,8 +1,10 @@
 """Workspace preparation for live assist (after the nlp intent model; order in `deskmate.plugins`).
 
 `build_models` learns everything assist needs from a list of past conversations: the reply
-bank and response selector, next-action statistics, the escalation-risk model, article priors
-by reason, the customer names the guardrails watch for; `prepare_workspace` also rebuilds the
+bank and response selector, next-action statistics and the context next-action classifier, the
+escalation-risk model, article priors by reason, the customer names the guardrails watch for.
+Every conversation teaches, weighted by its probability of having gone well (`outcome_weight`):
+history imported without outcomes is the normal case and is never dropped. `prepare_workspace` also rebuilds the
 passage index and saves the result as a new version. The replay harness calls `build_models`
 on its training slice, so what it scores is exactly what runs live.
 """
@@ -20,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from deskmate.assist.actions import ActionModel
 from deskmate.assist.escalation import EscalationModel
+from deskmate.assist.next_action import NextActionClassifier, context_blocks
+from deskmate.assist.outcome_weight import outcome_weights, stored_scores
 from deskmate.assist.bundle import AssistModels, current_version, load_models, save_version
 from deskmate.assist.vector_index import IVFIndex
 from deskmate.assist.history import history_ids, load_conversations
@@ -76,18 +80,28 @@ def build_models(session: Session, *, tenant_id: int, conversations: list[Transc
 
     with _progress(progress) as bar:
         vectors = encode_turns(conversations, encoder, bar)
+        weights = outcome_weights(conversations, stored_scores(session, tenant_id, [c.id for c in conversations]))
+        actions = ActionModel().fit([(c.reason, c.actions) for c in conversations], weights)
         examples: list[ReplyExample] = []
+        moments: dict[str, list] = {"blocks": [], "prior": [], "last": [], "y": [], "w": []}
         risk_text, risk_x, risk_y, risk_conv = [], [], [], []
         advance = _step(bar, "assist: learning from history", len(conversations))
-        for conv in conversations:
-            resolved = conv.outcome == "resolved"
+        for conv, weight in zip(conversations, weights.tolist()):
             state = new_state(conv, encoder.dim)
+            known = {conv.reason: 1.0} if conv.reason else {}
             for past in conv.turns:
                 turn = make_turn(past, vectors)
-                if resolved and turn.role == "agent" and turn.kind == "text" and turn.text.strip() and state.turns:
+                if turn.role == "agent" and turn.kind == "text" and turn.text.strip() and state.turns:
                     examples.append(ReplyExample(state.context.vector(), to_template(turn.text, conv.customer, conv.agent_name),
                                                  conv.external_id, conv.reason, conv.agent_id,
-                                                 dialogue_position(state.turns)))
+                                                 dialogue_position(state.turns), weight, context_blocks(state.context)))
+                elif turn.kind == "action" and turn.action and state.turns:
+                    moments["blocks"].append(context_blocks(state.context))
+                    moments["prior"].append(actions.distribution(known, state.actions,
+                                                                 leave_out=(turn.action, weight, conv.reason)))
+                    moments["last"].append(state.actions[-1] if state.actions else None)
+                    moments["y"].append(turn.action)
+                    moments["w"].append(weight)
                 observe(state, turn)
                 if turn.role == "customer" and turn.kind == "text":  # risk is read after each customer message, as live
                     risk_text.append(" ".join(state.customer_texts))
@@ -95,8 +109,10 @@ def build_models(session: Session, *, tenant_id: int, conversations: list[Transc
                     risk_y.append(int(conv.outcome == "escalated"))
                     risk_conv.append(conv.id)
             advance()
-        replies = ReplyModel().fit(examples, encoder)
-        actions = ActionModel().fit([(c.reason, c.actions) for c in conversations if c.outcome == "resolved"])
+        replies = ReplyModel().fit(examples, encoder, known=vectors)
+        next_actions = NextActionClassifier().fit(
+            np.array(moments["blocks"]) if moments["blocks"] else np.zeros((0, 4 * encoder.dim), dtype=np.float32),
+            moments["prior"], moments["last"], moments["y"], sample_weight=moments["w"])
         escalation = EscalationModel().fit(risk_text, np.array(risk_x) if risk_x else np.zeros((0, 8)),
                                            np.array(risk_y), np.array(risk_conv))
 
@@ -110,9 +126,10 @@ def build_models(session: Session, *, tenant_id: int, conversations: list[Transc
             break
     return AssistModels(
         version=version or time.strftime("%Y%m%dT%H%M%S") + "-" + hashlib.blake2b(str(time.time_ns()).encode(), digest_size=3).hexdigest(),
-        replies=replies, actions=actions, escalation=escalation, article_prior=article_prior, known_names=names,
+        replies=replies, actions=actions, next_actions=next_actions, escalation=escalation, article_prior=article_prior, known_names=names,
         products=sorted(products),
         info={"conversations": len(conversations), "reply_examples": len(examples), "reply_bank": len(replies.templates_),
+              "next_action_moments": len(moments["y"]), "outcome_weight_mean": round(float(weights.mean()), 4) if len(weights) else None,
               "built_at": time.time(), "escalation_threshold": escalation.threshold_},
     )
 

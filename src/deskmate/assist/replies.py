@@ -1,7 +1,8 @@
 """Suggested replies: response selection over the conversation context (a dual encoder).
 
-The reply bank holds agent replies from conversations that ended resolved, as templates
-(see `templating`), near-duplicates merged. The selector scores a candidate reply r for the
+The reply bank holds agent replies from all of history, as templates (see `templating`),
+near-duplicates merged; each (context, reply) pair weighs its conversation's probability of having
+gone well (`outcome_weight`), so unlabelled history teaches and failed conversations teach little. The selector scores a candidate reply r for the
 context c two ways, both learned from (context, true next reply) pairs in history:
 
 - a learned projection W (ridge regression from context vectors to next-reply vectors), so
@@ -9,7 +10,9 @@ context c two ways, both learned from (context, true next reply) pairs in histor
 - neighbour contexts: the resolved conversations whose context at some turn was nearest to
   this one vote for the reply their agent actually sent next ("7 similar cases said this").
 
-Score = vote(r) + BETA·cos(r, Wc) + GAMMA·cos(r, mean of the neighbours' replies).
+Score = vote(r) + BETA·cos(r, Wc) + GAMMA·cos(r, mean of the neighbours' replies). Given the context
+blocks (the live engine and replay pass them), the trained dual encoder (`selection.ReplySelector`,
+which separates the real reply from the others) replaces Wc, weighted SELECT_WEIGHT.
 
 Neighbours written by the agent at the desk count AGENT_BONUS times more: agents reuse their own
 phrasings (their macros), so among equally fitting replies the one in the agent's words comes first.
@@ -30,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from deskmate.assist.selection import ReplySelector
 from deskmate.assist.vector_index import IVFIndex
 
 NEIGHBOURS = 60
@@ -39,6 +43,7 @@ STATE_MIN_SUPPORT = 3
 TEMPERATURE = 0.03
 BETA = 0.35
 GAMMA = 0.25
+SELECT_WEIGHT = 2.0
 SAME_REPLY = 0.95  # cosine above which two templates are the same reply
 MAX_SOURCES = 5
 
@@ -57,6 +62,8 @@ class ReplyExample:
     reason: str | None
     agent: int | None = None
     position: str = ""  # dialogue_position() of the state the reply answered
+    weight: float = 1.0  # P(the conversation went well)
+    blocks: np.ndarray | None = None  # next_action.context_blocks() of the state, for the dual encoder
 
 
 @dataclass
@@ -82,11 +89,15 @@ class ReplyModel:
         self.context_entry_ = np.zeros(0, dtype=np.int64)
         self.context_conv_: list[str] = []
         self.context_agent_ = np.zeros(0, dtype=np.int64)
-        self.state_counts_: dict[str, dict[int, int]] = {}
+        self.context_weight_ = np.zeros(0, dtype=np.float32)
+        self.selector_ = ReplySelector()
+        self.state_counts_: dict[str, dict[int, float]] = {}
 
     # ---- training ----------------------------------------------------------------------
 
-    def fit(self, examples: list[ReplyExample], encoder) -> "ReplyModel":
+    def fit(self, examples: list[ReplyExample], encoder, known: dict[str, np.ndarray] | None = None) -> "ReplyModel":
+        """`known`: vectors already computed for some texts (a reply with nothing to template is its own
+        template): only the rest are encoded, so each message is encoded once."""
         if not examples:
             return self
         forms: dict[str, int] = {}
@@ -98,7 +109,10 @@ class ReplyModel:
                 forms[key] = len(templates)
                 templates.append(ex.template)
             example_entry.append(forms[key])
-        vectors = encoder.encode(templates)
+        known = known or {}
+        todo = [t for t in templates if t not in known]
+        fresh = dict(zip(todo, encoder.encode(todo))) if todo else {}
+        vectors = np.stack([known[t] if t in known else fresh[t] for t in templates]).astype(np.float32)
         merged = self._merge_near_duplicates(vectors, Counter(example_entry))
         example_entry = np.array([merged[e] for e in example_entry], dtype=np.int64)
         keep = sorted(set(example_entry.tolist()))
@@ -113,9 +127,14 @@ class ReplyModel:
                 self.sources_[entry].append(ex.conversation)
         contexts = np.stack([ex.context for ex in examples]).astype(np.float32)
         targets = self.vectors_[example_entry]
+        weight = np.array([ex.weight for ex in examples], dtype=np.float32)
         dim = contexts.shape[1]
-        gram = contexts.T @ contexts + self.ridge * np.eye(dim, dtype=np.float32)
-        self.projection_ = np.linalg.solve(gram, contexts.T @ targets).astype(np.float32)
+        gram = (contexts * weight[:, None]).T @ contexts + self.ridge * np.eye(dim, dtype=np.float32)
+        self.projection_ = np.linalg.solve(gram, (contexts * weight[:, None]).T @ targets).astype(np.float32)
+        self.context_weight_ = weight
+        if all(ex.blocks is not None for ex in examples):
+            self.selector_ = ReplySelector().fit(np.stack([ex.blocks for ex in examples]).astype(np.float32), targets,
+                                                 example_entry, weight)
         self.contexts_ = IVFIndex(n_probe=16).fit(contexts, np.arange(len(contexts)))
         self.context_entry_ = example_entry
         self.context_conv_ = [ex.conversation for ex in examples]
@@ -124,7 +143,7 @@ class ReplyModel:
         for ex, entry in zip(examples, example_entry.tolist()):
             for reason in {ex.reason, None}:
                 for key in _state_keys(reason, ex.position, ex.agent):
-                    counts.setdefault(key, Counter())[entry] += 1
+                    counts.setdefault(key, Counter())[entry] += ex.weight
         self.state_counts_ = {k: dict(v) for k, v in counts.items()}
         return self
 
@@ -179,13 +198,21 @@ class ReplyModel:
         if not len(ids):
             return ids, sims
         weights = np.exp((sims - sims.max()) / TEMPERATURE)
+        if len(self.context_weight_):
+            weights = weights * self.context_weight_[ids]
         if agent is not None and len(self.context_agent_):
             weights = weights * np.where(self.context_agent_[ids] == agent, 1.0 + AGENT_BONUS, 1.0)
         return ids, weights / weights.sum()
 
+    def _fit_terms(self, context: np.ndarray, blocks: np.ndarray | None) -> tuple[np.ndarray, float]:
+        """The query vector for "this reply fits this context" and its weight in the score."""
+        if blocks is not None and self.selector_.fitted:
+            return self.selector_.query(blocks), SELECT_WEIGHT
+        return _unit(self.projection_.T @ context), BETA
+
     def rank(self, context: np.ndarray, k: int = 3, *, avoid: list[np.ndarray] = (), pool: int = 30,
              agent: int | None = None, intent_probs: dict[str, float] | None = None,
-             position: str | None = None) -> list[RankedReply]:
+             position: str | None = None, blocks: np.ndarray | None = None) -> list[RankedReply]:
         """The k best distinct replies for this context, best first (vectorised over the whole bank)."""
         if self.projection_ is None or not self.templates_:
             return []
@@ -193,9 +220,9 @@ class ReplyModel:
         ids, weights = self._neighbourhood(context, agent)
         entries = self.context_entry_[ids]
         votes = np.bincount(entries, weights=weights, minlength=size)
-        predicted = _unit(self.projection_.T @ context)
+        predicted, fit_weight = self._fit_terms(context, blocks)
         knn_mean = _unit(self.vectors_[entries].T @ weights) if len(ids) else predicted
-        scores = votes + BETA * (self.vectors_ @ predicted) + GAMMA * (self.vectors_ @ knn_mean)
+        scores = votes + fit_weight * (self.vectors_ @ predicted) + GAMMA * (self.vectors_ @ knn_mean)
         if position is not None:
             scores = scores + STATE_WEIGHT * self.state_votes(intent_probs or {}, position, agent)
         cand = np.argpartition(-scores, min(pool, size - 1))[:pool]
@@ -217,12 +244,13 @@ class ReplyModel:
         return chosen
 
     def score_texts(self, context: np.ndarray, vectors: np.ndarray, agent: int | None = None,
-                    intent_probs: dict[str, float] | None = None, position: str | None = None) -> np.ndarray:
+                    intent_probs: dict[str, float] | None = None, position: str | None = None,
+                    blocks: np.ndarray | None = None) -> np.ndarray:
         """The same score for arbitrary candidate replies (the true reply among sampled distractors)."""
         if self.projection_ is None:
             return np.zeros(len(vectors), dtype=np.float32)
         ids, weights = self._neighbourhood(context, agent)
-        predicted = _unit(self.projection_.T @ context)
+        predicted, fit_weight = self._fit_terms(context, blocks)
         neighbour_vecs = self.vectors_[self.context_entry_[ids]] if len(ids) else np.zeros((0, vectors.shape[1]))
         knn_mean = _unit(neighbour_vecs.T @ weights) if len(ids) else predicted
         votes = ((vectors @ neighbour_vecs.T) >= SAME_REPLY).astype(np.float32) @ weights if len(ids) else 0.0
@@ -231,7 +259,7 @@ class ReplyModel:
             entries = np.flatnonzero(positional)
             votes = votes + STATE_WEIGHT * (((vectors @ self.vectors_[entries].T) >= SAME_REPLY).astype(np.float32)
                                             @ positional[entries])
-        return votes + BETA * (vectors @ predicted) + GAMMA * (vectors @ knn_mean)
+        return votes + fit_weight * (vectors @ predicted) + GAMMA * (vectors @ knn_mean)
 
     # ---- persistence -------------------------------------------------------------------
 
@@ -242,7 +270,9 @@ class ReplyModel:
             return
         (directory / "reply_states.json").write_text(json.dumps(self.state_counts_))
         np.savez(directory / "replies.npz", vectors=self.vectors_, counts=self.counts_, projection=self.projection_,
-                 context_entry=self.context_entry_, context_agent=self.context_agent_)
+                 context_entry=self.context_entry_, context_agent=self.context_agent_,
+                 context_weight=self.context_weight_,
+                 **({"selector": self.selector_.coef_} if self.selector_.fitted else {}))
         self.contexts_.save(directory / "reply_contexts.npz")
         (directory / "replies.json").write_text(json.dumps(
             {"templates": self.templates_, "sources": self.sources_, "context_conv": self.context_conv_}))
@@ -257,6 +287,10 @@ class ReplyModel:
             model.vectors_, model.counts_ = data["vectors"], data["counts"]
             model.projection_, model.context_entry_ = data["projection"], data["context_entry"]
             model.context_agent_ = data["context_agent"]
+            if "context_weight" in data.files:
+                model.context_weight_ = data["context_weight"]
+            if "selector" in data.files:
+                model.selector_.coef_ = data["selector"]
         model.contexts_ = IVFIndex.load(directory / "reply_contexts.npz")
         model.state_counts_ = {k: {int(e): n for e, n in v.items()}
                                for k, v in json.loads((directory / "reply_states.json").read_text()).items()}

@@ -28,7 +28,7 @@ class Evidence(BaseModel):
     """Why a suggestion is shown: a sentence for the agent plus the figures and sources behind it."""
 
     text: str
-    support: int | None = None  # e.g. 7 (of 9 similar resolved cases)
+    support: int | None = None  # e.g. 7 (of 9 similar past cases)
     total: int | None = None
     sources: list[str] = Field(default_factory=list)  # source conversation external ids, article ids
     scores: dict[str, float] = Field(default_factory=dict)
@@ -96,13 +96,23 @@ class ChecklistStep(BaseModel):
     state: Literal["done", "next", "left", "skipped"]
 
 
+class UsualStep(BaseModel):
+    """One step of what agents usually do for this reason, mined from history (not policy)."""
+
+    action: str
+    state: Literal["done", "next", "left"]
+    support: int  # conversations that took this step here
+    total: int  # conversations that got this far
+
+
 class NextBestAction(BaseModel):
     id: str
     action: str | None
     source: Literal["procedure", "history", "none"]
     procedure: str | None = None
     reason: str | None = None
-    checklist: list[ChecklistStep] = Field(default_factory=list)
+    checklist: list[ChecklistStep] = Field(default_factory=list)  # what policy requires (a procedure)
+    usual: list[UsualStep] = Field(default_factory=list)  # what agents usually do (mined), shown apart from it
     alternatives: list[IntentCandidate] = Field(default_factory=list)  # other likely actions with probability
     evidence: Evidence
 

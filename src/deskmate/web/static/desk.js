@@ -102,7 +102,8 @@
     if (n && (n.action || (n.checklist || []).length)) {
       parts.push(`<section data-testid="next-action"><h3>Next best action</h3><div class="sugg" data-id="${esc(n.id)}">
         <div class="title">${esc(n.action || "—")}</div><div class="muted">${esc(n.procedure || n.reason || "")}</div>
-        <ul class="checklist">${(n.checklist || []).map((s) => `<li class="${esc(s.state)}">${{ done: "✓", next: "→", left: "○", skipped: "!" }[s.state] || ""} ${esc(s.action)}</li>`).join("")}</ul>
+        ${(n.checklist || []).length ? `<div class="muted">Required by policy</div><ul class="checklist" data-testid="policy-checklist">${n.checklist.map((s) => `<li class="${esc(s.state)}">${{ done: "✓", next: "→", left: "○", skipped: "!" }[s.state] || ""} ${esc(s.action)}</li>`).join("")}</ul>` : ""}
+        ${(n.usual || []).length ? `<div class="muted">What agents usually do next (from history, not policy)</div><ul class="checklist usual" data-testid="usual-steps">${n.usual.map((s) => `<li class="${esc(s.state)}">${{ done: "✓", next: "→", left: "○" }[s.state] || ""} ${esc(s.action)} <span class="muted">${s.support} of ${s.total}</span></li>`).join("")}</ul>` : ""}
         ${why(n.evidence)}<div class="actions">${rateButtons(n.id)}</div></div></section>`);
     }
     if (u.knowledge && u.knowledge.length) {
