@@ -96,14 +96,14 @@ def measure_incremental(settings, factory, engine, tenant_id: int, texts, encode
     from deskmate.insights import hooks, service, topics
     from deskmate.insights.models import InsightRecord
 
-    hooks.register(settings)
+    recorder = hooks.InsightRecords(settings)
     on_close, refresh = [], []
     for i in range(new):
         seed_conversations(engine, tenant_id, 1, texts, start_id=start_id + 2 * i)
         with session_scope(factory) as s:
             conv = s.get(Conversation, start_id + 2 * i + 1)
             t = time.perf_counter()
-            hooks.record_on_close(s, conv)
+            recorder.record(s, conv)
         on_close.append(time.perf_counter() - t)
         seed_conversations(engine, tenant_id, 1, texts, start_id=start_id + 2 * i + 1)
         t = time.perf_counter()

@@ -154,7 +154,8 @@ def run_mode(mode: str, dialogues: list[dict], workdir: Path, holdout: float) ->
     from deskmate.cli import open_store
     from deskmate.config import Settings
     from deskmate.db import session_scope
-    from deskmate.demo.prepare import pipeline_modules, prepare_workspace_all
+    from deskmate.plugins import default_prepare_steps
+    from deskmate.prepare import prepare_workspace_all
     from deskmate.importers import get_importer, run_import
 
     labelled = mode == "labelled"
@@ -182,9 +183,9 @@ def run_mode(mode: str, dialogues: list[dict], workdir: Path, holdout: float) ->
     print(f"[{mode}] imported {summary.created} conversations ({summary.messages} messages) "
           f"in {result['import']['wall_s']} s", flush=True)
 
-    for module in pipeline_modules():  # `deskmate prepare`, one stage at a time so each is timed
+    for prepare_step in default_prepare_steps():  # `deskmate prepare`, one stage at a time so each is timed
         wall, cpu = time.perf_counter(), cpu_seconds()
-        report = prepare_workspace_all(settings, factory, tenant_id, modules=[module])
+        report = prepare_workspace_all(settings, factory, tenant_id, steps=[prepare_step])
         step = report.steps[0]
         spent = cpu_seconds() - cpu
         result["stages"][step.domain] = {"wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(spent, 2),

@@ -27,5 +27,6 @@ def test_default_steps_are_every_domains_preparation_in_dependency_order():
     from deskmate.plugins import default_prepare_steps
 
     steps = default_prepare_steps()
-    assert [s.domain for s in steps] == ["nlp", "assist", "outcomes", "insights", "learning"]
-    assert all(s.run.__module__ == f"deskmate.{s.domain}.pipeline" for s in steps)
+    assert [s.domain for s in steps] == ["reasons", "nlp", "assist", "outcomes", "insights", "learning"]
+    assert steps[0].run.__module__ == "deskmate.reasons.service"  # reasons from topics, before the intent model
+    assert all(s.run.__module__ == f"deskmate.{s.domain}.pipeline" for s in steps[1:])

@@ -41,8 +41,11 @@ def default_prepare_steps() -> list:
     from deskmate.nlp import pipeline as nlp
     from deskmate.outcomes import pipeline as outcomes
     from deskmate.prepare import PrepareStep
+    from deskmate.reasons.service import prepare_reasons
 
     return [
+        # where conversations carry no reason, discovered topics become reasons, so the intent model has labels
+        PrepareStep("reasons", prepare_reasons),
         PrepareStep("nlp", nlp.prepare_workspace),  # the workspace's intent model
         PrepareStep("assist", assist.prepare_workspace),  # indexes and assist models (uses the intent model)
         PrepareStep("outcomes", outcomes.prepare_workspace),  # scores history

@@ -189,7 +189,10 @@ def test_train_from_store_predict_and_pipeline_idempotent(run, store, workspace,
     assert predicted.exit_code == 0 and "card_arrival" in predicted.output
     from deskmate.plugins import default_prepare_steps
 
-    assert default_prepare_steps()[0].run is pipeline.prepare_workspace  # first: assist and insights read the model
+    steps = [s.domain for s in default_prepare_steps()]
+    # after reasons (topics give unlabelled history its reasons), before assist and insights, which read the model
+    assert steps.index("nlp") == 1 and steps[0] == "reasons"
+    assert default_prepare_steps()[1].run is pipeline.prepare_workspace
 
 
 def test_predictions_are_recorded_with_the_model_version(store, workspace, settings):

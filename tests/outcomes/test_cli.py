@@ -64,7 +64,7 @@ def test_prepare_workspace_scores_history_once(settings, store, workspace):
     _seed(store, workspace, n=2)
     with store.session() as s:
         s.query(ConversationScore).delete()
-    assert [s.domain for s in default_prepare_steps()].index("outcomes") == 2  # after nlp and assist, before insights
+    assert [s.domain for s in default_prepare_steps()].index("outcomes") == 3  # after reasons, nlp and assist, before insights
     prepare_workspace(settings, store.sessionmaker, workspace.tenant_id, False)
     with store.session() as s:
         first = {r.conversation_id: r.scored_at for r in s.query(ConversationScore)}

@@ -8,7 +8,6 @@ without dropping the conversations it is following.
 from __future__ import annotations
 
 import threading
-import time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,10 +27,8 @@ _engines_lock = threading.Lock()
 
 def workspace_intent_model(settings, tenant_slug: str):
     """The nlp domain's current intent model for the workspace, or None (before `prepare`)."""
-    try:
-        from deskmate.nlp.intent import load_workspace_intent_model
-    except ModuleNotFoundError:
-        return None
+    from deskmate.nlp.intent import load_workspace_intent_model
+
     return load_workspace_intent_model(settings, tenant_slug)
 
 
@@ -52,15 +49,14 @@ def engine_for(session: Session, settings, tenant) -> AssistEngine:
             fresh = AssistEngine(settings, tenant_id=tenant.id, tenant_slug=tenant.slug, tenant_settings=tenant.settings,
                                  models=models, intent_model=intent_model,
                                  procedures=load_procedures(session, tenant.id))
-            fresh.procedures_at = time.monotonic()
             if engine is not None:
-                fresh.states = engine.states  # conversations keep their state across a model upgrade
+                fresh.adopt_states(engine)  # conversations keep their state across a model upgrade
             engine = _engines[key] = fresh
     engine.intent_model = intent_model
     if engine.tenant_settings != (tenant.settings or {}):
         engine.configure(tenant.settings or {})
-    if time.monotonic() - getattr(engine, "procedures_at", 0.0) > PROCEDURES_TTL:
-        engine.procedures, engine.procedures_at = load_procedures(session, tenant.id), time.monotonic()
+    if engine.procedures_age() > PROCEDURES_TTL:
+        engine.set_procedures(load_procedures(session, tenant.id))
     return engine
 
 
@@ -71,8 +67,7 @@ def sweep_silences(now) -> list[tuple[int, int, AssistUpdate]]:
     with _engines_lock:
         engines = list(_engines.values())
     for engine in engines:
-        with engine._lock:
-            states = list(engine.states.values())
+        states = engine.followed_states()
         for state in states:
             if state.turns and state.turns[-1].role == "customer":
                 update = engine.sweep(state, now)
