@@ -52,15 +52,15 @@ def agent_scorecard(agent_id: int, since: str | None = _period("since"), until: 
     """An agent's outcome metrics over a period, weekly trend, strongest and weakest criteria with examples."""
     service.check_can_view_agent(user, agent_id)
     return reports.agent_scorecard(session, tenant_id=user.tenant_id, agent_id=agent_id,
-                                   since=service.parse_since(since), until=service.parse_since(until))
+                                   since=service.parse_since(since, field="since"), until=service.parse_since(until, field="until"))
 
 
 @router.get("/outcomes/team", response_model=TeamScorecard)
 def team_scorecard(since: str | None = _period("since"), until: str | None = _period("until"),
                    user: User = Depends(require_role("supervisor")), session: Session = Depends(get_session)):
     """The team's outcome metrics over a period, per agent, with weekly trends."""
-    return reports.team_scorecard(session, tenant_id=user.tenant_id, since=service.parse_since(since),
-                                  until=service.parse_since(until))
+    return reports.team_scorecard(session, tenant_id=user.tenant_id, since=service.parse_since(since, field="since"),
+                                  until=service.parse_since(until, field="until"))
 
 
 @router.get("/outcomes/coaching/{agent_id}", response_model=Coaching)
@@ -68,7 +68,7 @@ def agent_coaching(agent_id: int, since: str | None = _period("since"), user: Us
                    session: Session = Depends(get_session)):
     """The two or three criteria an agent should work on, each with a peer's better conversation on the same reason."""
     service.check_can_view_agent(user, agent_id)
-    return coaching.coaching_for(session, tenant_id=user.tenant_id, agent_id=agent_id, since=service.parse_since(since))
+    return coaching.coaching_for(session, tenant_id=user.tenant_id, agent_id=agent_id, since=service.parse_since(since, field="since"))
 
 
 from deskmate.outcomes.pages import router as pages_router

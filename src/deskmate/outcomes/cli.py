@@ -50,7 +50,7 @@ def score(
     from deskmate.outcomes.service import parse_since
 
     settings, factory, tenant_id = _open(tenant)
-    run = score_history(factory, settings=settings, tenant_id=tenant_id, since=parse_since(since), rescore=all_,
+    run = score_history(factory, settings=settings, tenant_id=tenant_id, since=parse_since(since, field="since"), rescore=all_,
                         retrain=retrain, progress=True)
     console.print(f"scored {run.scored} conversation(s), {run.skipped} already scored; resolution by "
                   f"{run.resolution_source} ({run.model_version})")
@@ -84,7 +84,7 @@ def report(
     from deskmate.outcomes.service import parse_since
 
     _, factory, tenant_id = _open(tenant)
-    window = dict(since=parse_since(since), until=parse_since(until))
+    window = dict(since=parse_since(since, field="since"), until=parse_since(until, field="until"))
     with session_scope(factory) as session:
         if agent is None:
             card = reports.team_scorecard(session, tenant_id=tenant_id, **window)

@@ -25,7 +25,7 @@ PERIODS = [("30d", "last 30 days"), ("90d", "last 90 days"), ("", "all history")
 def _period(since: str):
     """(datetime or None, error message or None): a bad period shows as a message, not an error page."""
     try:
-        return service.parse_since(since or None), None
+        return service.parse_since(since or None, field="since"), None
     except DeskmateError as exc:
         return None, str(exc)
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from deskmate.timeparse import parse_since  # noqa: F401 - one definition; outcomes' routes and CLI call it here
 from deskmate.accounts.models import Tenant
 from deskmate.conversations.models import Conversation
 from deskmate.conversations.transcript import load_transcripts
@@ -206,18 +207,3 @@ def train_resolution_model(session: Session, *, settings, tenant_id: int) -> Res
     if model is not None:
         model.save(model_path(settings.models_dir, tenant.slug))
     return model
-
-
-def parse_since(value: str | None, *, now: datetime | None = None) -> datetime | None:
-    """'30d', '12w', '6h' or an ISO date/time."""
-    if not value:
-        return None
-    value = value.strip()
-    units = {"d": "days", "w": "weeks", "h": "hours"}
-    if value[-1:].lower() in units and value[:-1].isdigit():
-        return (now or utcnow()) - timedelta(**{units[value[-1].lower()]: int(value[:-1])})
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"since: {value!r} is neither a duration like 30d / 12w / 6h nor an ISO date") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=utcnow().tzinfo)
